@@ -1,0 +1,1 @@
+"""Tooling for the FastAPI workbook: lessons, checkpoints, grading and the `workbook` CLI."""

@@ -1,0 +1,294 @@
+"""The grading plugin: point a milestone suite at any folder that holds app/ and grade it fairly.
+
+Registered through the `pytest11` entry point, so `pytest checkpoints/NN_slug --app-dir PATH`
+works from the repo root. Suites reach the app only through the fixtures below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from workbook import loader
+
+LOAD_ERRORS = pytest.StashKey[dict]()
+RESULTS = pytest.StashKey[list]()
+WORKDIR = pytest.StashKey[Path]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("workbook", "grading a learner's app")
+    group.addoption("--app-dir", default=os.environ.get("WORKBOOK_APP_DIR"),
+                    help="folder holding app/ to grade (env WORKBOOK_APP_DIR); default: the suite's own checkpoint")
+    group.addoption("--api-prefix", default="", help="prefix for suites whose routes move later, e.g. /api/v1")
+    group.addoption("--as-user", action="store_true", help="every client signs in as a registered user (lesson 05 on)")
+    group.addoption("--request-timeout", type=float, default=15.0, help="seconds a request may take before it fails")
+    group.addoption("--workbook-report", default=None, help="write the results as JSON to this file")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[LOAD_ERRORS] = {}
+    config.stash[RESULTS] = []
+
+
+# --- which folder a test grades ------------------------------------------------------------------
+
+
+def graded_folder(config: pytest.Config, test_path: Path) -> Path:
+    """--app-dir when given, else the checkpoint folder (the nearest one holding app/) of the test."""
+    chosen = config.getoption("app_dir")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    for parent in Path(test_path).resolve().parents:
+        if (parent / "app").is_dir():
+            return parent
+    raise pytest.UsageError(f"No app/ folder found above {test_path}. Pass --app-dir PATH.")
+
+
+def _is_milestone(item: pytest.Item) -> bool:
+    return "app_dir" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Preflight every graded folder once; a folder whose app cannot load has its tests removed."""
+    folders = {graded_folder(config, item.path) for item in items if _is_milestone(item)}
+    if not folders:
+        return
+    with ThreadPoolExecutor(max_workers=min(4, len(folders))) as pool:
+        verdicts = dict(zip(folders, pool.map(loader.preflight, folders)))
+    errors = {folder: message for folder, message in verdicts.items() if message}
+    if not errors:
+        return
+    config.stash[LOAD_ERRORS].update(errors)
+    items[:] = [item for item in items if not (_is_milestone(item) and graded_folder(config, item.path) in errors)]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    for message in config.stash[LOAD_ERRORS].values():
+        terminalreporter.write_line("")
+        terminalreporter.write_line(message, red=True, bold=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if config.stash[LOAD_ERRORS]:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED  # 2: the app could not be loaded
+    report_file = config.getoption("workbook_report")
+    if report_file:
+        Path(report_file).write_text(json.dumps({
+            "load_errors": list(config.stash[LOAD_ERRORS].values()),
+            "tests": config.stash[RESULTS],
+        }, indent=1))
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_dir(request: pytest.FixtureRequest) -> Path:
+    """The folder being graded. Read only: the app runs from a copy of it."""
+    return graded_folder(request.config, request.path)
+
+
+@pytest.fixture
+def api_prefix(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("api_prefix").rstrip("/")
+
+
+@pytest.fixture
+def tasks_url(api_prefix: str) -> str:
+    return f"{api_prefix}/tasks"
+
+
+@pytest.fixture
+def workdir(request: pytest.FixtureRequest, app_dir: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the graded folder: the app's working directory for this test."""
+    copy = loader.copy_app_folder(app_dir, tmp_path / "app-copy")
+    request.node.stash[WORKDIR] = copy
+    return copy
+
+
+@pytest.fixture
+def grading_env(workdir: Path, tmp_path: Path) -> dict[str, str]:
+    """Every setting the curriculum names, pointed at throwaway places: the learner's own stay untouched."""
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'grading.db'}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "ACCESS_TOKEN_EXPIRE_MINUTES": "30",
+        "ENVIRONMENT": "development",
+        "EMAIL_OUTBOX": str(outbox),
+        "LOGIN_RATE_LIMIT": "1000/minute",
+        "CORS_ORIGINS": "http://localhost:3000",
+    }
+
+
+@pytest.fixture
+def load_app(workdir: Path, grading_env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
+    """load_app(**overrides) imports app.main afresh from the working copy; call it again to restart."""
+
+    def load(**overrides: str | None):
+        monkeypatch.chdir(workdir)
+        for name, value in {**grading_env, **overrides}.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, str(value))
+        return loader.import_app(workdir)
+
+    yield load
+    loader.forget_app()
+
+
+@pytest.fixture
+def make_client(request: pytest.FixtureRequest, load_app):
+    """make_client(app=None) -> an entered TestClient (lifespan ran), closed after the test."""
+    from fastapi.testclient import TestClient
+
+    limit = request.config.getoption("request_timeout")
+    as_user = request.config.getoption("as_user")
+    with ExitStack() as clients:
+
+        def make(app=None, *, raise_server_exceptions: bool = True) -> TestClient:
+            app = load_app() if app is None else app
+            client = TestClient(loader.with_time_limit(app, limit), raise_server_exceptions=raise_server_exceptions)
+            clients.enter_context(client)
+            if as_user:
+                from workbook.testing import sign_in_grader
+
+                sign_in_grader(client)
+            return client
+
+        yield make
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture
+def live_server(workdir: Path, grading_env: dict[str, str]):
+    """live_server(**overrides) -> base URL of the app under a real uvicorn on 127.0.0.1."""
+    import httpx
+
+    servers: list[subprocess.Popen] = []
+
+    def start(**overrides: str | None) -> str:
+        env = {**os.environ, **grading_env, **overrides}
+        env = {name: value for name, value in env.items() if value is not None}
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "warning"],
+            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        servers.append(server)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                output = server.stdout.read()[-1500:]
+                pytest.fail(f"The app stopped while uvicorn was starting it:\n{output}", pytrace=False)
+            try:
+                httpx.get(f"{url}/health", timeout=1)
+                return url
+            except httpx.TransportError:
+                time.sleep(0.05)
+        pytest.fail("uvicorn did not answer GET /health within 20 s.", pytrace=False)
+
+    yield start
+    for server in servers:
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- failure output a learner can read ---------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if _is_milestone(item):
+        if report.failed and call.excinfo is not None and item.config.option.tbstyle == "auto":
+            report.longrepr = explain_failure(item, call.excinfo)
+        if report.when == "call" or report.failed or report.skipped:
+            _record(item, report)
+    return report
+
+
+def _record(item: pytest.Item, report: pytest.TestReport) -> None:
+    results = item.config.stash[RESULTS]
+    if report.when != "call" and any(r["nodeid"] == item.nodeid for r in results):
+        return
+    message = ""
+    if report.failed:
+        message = str(report.longrepr)
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        message = report.longrepr[2]
+    results.append({"nodeid": item.nodeid, "name": item.name, "outcome": report.outcome, "message": message})
+
+
+def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
+    """The assertion's own sentence, or what the app raised and where in the learner's files."""
+    location = _test_location(item, excinfo)
+    error = excinfo.value
+    if isinstance(error, AssertionError) or excinfo.typename in ("Failed", "Skipped"):
+        text = _ANSI.sub("", str(error))
+        cut = text.find("\nassert ")  # pytest's rewritten operands repeat what the message says
+        if cut > 0:
+            text = text[:cut]
+        return f"{text}\n  (in {location})" if text else location
+    frames = _learner_frames(item, excinfo)
+    raised = f"{excinfo.typename}: {_ANSI.sub('', str(error))}"
+    if frames:
+        return f"The app raised {raised}\n" + "\n".join(frames) + f"\n  (in {location})"
+    return f"{raised}\n  (in {location})"
+
+
+def _test_location(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
+    line = item.location[1] + 1 if item.location[1] is not None else 0
+    for entry in excinfo.traceback:
+        if Path(entry.path) == Path(item.path):
+            line = entry.lineno + 1
+    return f"{item.location[0]}:{line}"
+
+
+def _learner_frames(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> list[str]:
+    workdir = item.stash.get(WORKDIR, None)
+    if workdir is None:
+        return []
+    shown = []
+    for entry in excinfo.traceback:
+        try:
+            relative = Path(entry.path).resolve().relative_to(workdir.resolve())
+        except ValueError:
+            continue
+        code = str(entry.statement).strip()
+        shown.append(f"  {relative}, line {entry.lineno + 1}, in {entry.name}\n    {code}")
+    return shown

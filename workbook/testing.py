@@ -1,0 +1,79 @@
+"""Small helpers the milestone suites share: describe a response, read a database, sign in."""
+
+from __future__ import annotations
+
+import json
+
+API = "/api/v1"
+
+
+def show(response, limit: int = 300) -> str:
+    """A response as a learner reads it in a failure message: '422 {"detail": ...}'."""
+    try:
+        body = json.dumps(response.json(), ensure_ascii=False)
+    except ValueError:
+        body = response.text or "(empty body)"
+    if len(body) > limit:
+        body = body[:limit] + " ..."
+    return f"{response.status_code} {body}"
+
+
+def database_values(database_url: str) -> list[tuple[str, str, object]]:
+    """Every (table, column, value) stored in the database, found by reflection: no names assumed."""
+    from sqlalchemy import MetaData, create_engine, select
+
+    engine = create_engine(database_url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        found = []
+        with engine.connect() as connection:
+            for table in metadata.sorted_tables:
+                for row in connection.execute(select(table)).mappings():
+                    found.extend((table.name, column, value) for column, value in row.items())
+        return found
+    finally:
+        engine.dispose()
+
+
+def database_tables(database_url: str) -> list[str]:
+    """The names of the tables that exist in the database (empty when none were created)."""
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(database_url)
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def register(client, email: str, password: str, full_name: str | None = None):
+    """POST /api/v1/users (the 05 contract)."""
+    return client.post(f"{API}/users", json={"email": email, "password": password, "full_name": full_name})
+
+
+def login(client, email: str, password: str):
+    """POST /api/v1/auth/token with the OAuth2 password form (username = email)."""
+    return client.post(f"{API}/auth/token", data={"username": email, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+GRADER_EMAIL = "grader@example.com"
+GRADER_PASSWORD = "grader-password-123"
+
+
+def sign_in_grader(client) -> None:
+    """Make `client` act as a registered user (for --as-user): register once, log in, keep the token."""
+    registered = register(client, GRADER_EMAIL, GRADER_PASSWORD)
+    assert registered.status_code in (201, 409), (
+        f"--as-user: registering a user with POST {API}/users should answer 201 (or 409 when it exists), "
+        f"got {show(registered)}. Lesson 05 adds users."
+    )
+    answer = login(client, GRADER_EMAIL, GRADER_PASSWORD)
+    assert answer.status_code == 200 and "access_token" in answer.json(), (
+        f"--as-user: logging in with POST {API}/auth/token should answer 200 with an access_token, got {show(answer)}."
+    )
+    client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
