@@ -205,7 +205,7 @@ def _explain(outcome: dict, where: str, copy: Path) -> str | None:
     if kind == "no_app":
         return f"{head} app/main.py defines no `app`. Create it at module level: app = FastAPI()."
     if kind == "not_asgi":
-        return f"{head} `app` in app/main.py is not an ASGI app (its type is {outcome["type"]}). It should be app = FastAPI()."
+        return f"{head} `app` in app/main.py is not an ASGI app (its type is {outcome['type']}). It should be app = FastAPI()."
     if kind == "syntax":
         file = _relative(outcome["file"], copy) or outcome["file"]
         text = (outcome.get("text") or "").rstrip()
