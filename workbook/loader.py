@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,24 @@ IGNORED_NAMES = (
 PREFLIGHT_SECONDS = 20
 
 _imported_from: str | None = None
+
+
+def grading_settings(scratch: Path) -> dict[str, str]:
+    """Every setting the curriculum names, pointed at throwaway places under scratch.
+
+    Grading sets them all, so a learner's own DATABASE_URL (shell or .env) is never opened.
+    """
+    outbox = scratch / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    return {
+        "DATABASE_URL": f"sqlite:///{scratch / 'grading.db'}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "ACCESS_TOKEN_EXPIRE_MINUTES": "30",
+        "ENVIRONMENT": "development",
+        "EMAIL_OUTBOX": str(outbox),
+        "LOGIN_RATE_LIMIT": "1000/minute",
+        "CORS_ORIGINS": "http://localhost:3000",
+    }
 
 
 def copy_app_folder(source: Path, destination: Path) -> Path:
@@ -163,8 +182,7 @@ def preflight(folder: Path, env: dict[str, str] | None = None, seconds: float = 
     with tempfile.TemporaryDirectory(prefix="workbook-preflight-") as scratch:
         copy = copy_app_folder(folder, Path(scratch) / "app-copy")
         result_file = Path(scratch) / "result.json"
-        run_env = {**os.environ, **(env or {})}
-        run_env.setdefault("DATABASE_URL", f"sqlite:///{Path(scratch) / 'preflight.db'}")
+        run_env = {**os.environ, **grading_settings(Path(scratch)), **(env or {})}
         try:
             finished = subprocess.run(
                 [sys.executable, "-c", _PROBE, str(result_file), str(seconds)],

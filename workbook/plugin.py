@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from workbook import loader
 
 LOAD_ERRORS = pytest.StashKey[dict]()
 RESULTS = pytest.StashKey[list]()
+HUNG = pytest.StashKey[set]()  # folders whose app already left a request unanswered
+AFTER_A_HANG = 2.0  # seconds: one hung request is enough evidence; later ones fail fast
 WORKDIR = pytest.StashKey[Path]()
 
 
@@ -40,6 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[LOAD_ERRORS] = {}
     config.stash[RESULTS] = []
+    config.stash[HUNG] = set()
 
 
 # --- which folder a test grades ------------------------------------------------------------------
@@ -123,17 +125,7 @@ def workdir(request: pytest.FixtureRequest, app_dir: Path, tmp_path: Path) -> Pa
 @pytest.fixture
 def grading_env(workdir: Path, tmp_path: Path) -> dict[str, str]:
     """Every setting the curriculum names, pointed at throwaway places: the learner's own stay untouched."""
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    return {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'grading.db'}",
-        "SECRET_KEY": secrets.token_hex(32),
-        "ACCESS_TOKEN_EXPIRE_MINUTES": "30",
-        "ENVIRONMENT": "development",
-        "EMAIL_OUTBOX": str(outbox),
-        "LOGIN_RATE_LIMIT": "1000/minute",
-        "CORS_ORIGINS": "http://localhost:3000",
-    }
+    return loader.grading_settings(tmp_path)
 
 
 @pytest.fixture
@@ -159,6 +151,8 @@ def make_client(request: pytest.FixtureRequest, load_app):
     from fastapi.testclient import TestClient
 
     limit = request.config.getoption("request_timeout")
+    if graded_folder(request.config, request.path) in request.config.stash[HUNG]:
+        limit = min(limit, AFTER_A_HANG)
     as_user = request.config.getoption("as_user")
     with ExitStack() as clients:
 
@@ -235,6 +229,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if _is_milestone(item):
+        if call.excinfo is not None and call.excinfo.errisinstance(loader.RequestTimedOut):
+            item.config.stash[HUNG].add(graded_folder(item.config, item.path))
         if report.failed and call.excinfo is not None and item.config.option.tbstyle == "auto":
             report.longrepr = explain_failure(item, call.excinfo)
         if report.when == "call" or report.failed or report.skipped:

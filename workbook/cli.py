@@ -1,0 +1,364 @@
+"""The `workbook` command: a thin layer over workspace, grading, hints and builder."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from workbook import workspace as ws
+from workbook.hints import Hint, hints
+from workbook.lessons import REPO, Lesson, UnknownLesson, all_lessons, find_lesson, workspace_dir
+from workbook.notebook import summary
+
+app = typer.Typer(
+    help="The FastAPI workbook: start a lesson, check your app, get hints, grade submissions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+USAGE_ERROR = 2
+
+
+def out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def say(text: str, style: str | None = None) -> None:
+    """Print plain text (never read as rich markup: messages hold brackets)."""
+    out().print(escape(text), style=style)
+
+
+def fail(text: str, code: int = USAGE_ERROR) -> typer.Exit:
+    """Print an error (what happened, then what to do) and return the Exit to raise."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(escape(text), style="red")
+    return typer.Exit(code)
+
+
+def lesson_or_exit(name: str) -> Lesson:
+    try:
+        return find_lesson(name)
+    except UnknownLesson as error:
+        raise fail(f"{error} Run `workbook status` to see them with their titles.") from None
+
+
+def existing_workspace() -> Path:
+    workspace = workspace_dir()
+    if not workspace.is_dir():
+        raise fail(f"No workspace at {_shown(workspace)}. Run `workbook start 01` to create one.")
+    return workspace
+
+
+def _shown(workspace: Path) -> str:
+    shown = ws.display(workspace)
+    return f"./{shown.rstrip('/')}" if shown == "workspace/" else shown.rstrip("/")
+
+
+# --- start ---------------------------------------------------------------------------------------
+
+
+def prepare_workspace(lesson: Lesson, workspace: Path, confirm: Callable[[str], bool]) -> str:
+    """Get the workspace ready for lesson NN, asking before replacing work. Returns what happened."""
+    previous = f"checkpoint {lesson.previous.slug}" if lesson.previous else "an empty app/ folder"
+    if ws.is_blank(workspace):
+        saved = ws.start_from(lesson, workspace)
+        return f"Created {ws.display(workspace)} from {previous}." + _kept(saved)
+    ready, reason = ws.at_start_or_beyond(lesson, workspace)
+    if ready:
+        return reason
+    say(reason)
+    if not confirm(f"Replace {ws.display(workspace)} with {previous}? Your files are backed up first"):
+        return f"Kept {ws.display(workspace)} as it is."
+    saved = ws.start_from(lesson, workspace)
+    return f"{ws.display(workspace)} now starts from {previous}." + _kept(saved)
+
+
+def _kept(saved: Path | None) -> str:
+    return f" Your previous files are in .workbook/backups/{saved.name}/" if saved else ""
+
+
+def jupyter_command(lesson: Lesson) -> list[str]:
+    """`jupyter lab` on the lesson's notebook, on loopback, rooted at the repository."""
+    command = [
+        sys.executable, "-m", "jupyter", "lab", str(lesson.notebook.relative_to(REPO)),
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={REPO}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    if os.environ.get("WORKBOOK_NO_BROWSER"):
+        command.append("--no-browser")
+    return command
+
+
+@app.command()
+def start(
+    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson, e.g. 02.")],
+    prepare_only: Annotated[bool, typer.Option("--prepare-only", help="Prepare the workspace, don't open JupyterLab.")] = False,
+) -> None:
+    """Open JupyterLab on lesson NN, with the workspace ready for it."""
+    lesson = lesson_or_exit(lesson_name)
+    workspace = workspace_dir()
+    say(prepare_workspace(lesson, workspace, lambda question: typer.confirm(question, default=False)))
+    if prepare_only:
+        return
+    if not lesson.notebook.exists():
+        raise fail(f"There is no notebook {lesson.notebook.relative_to(REPO)}. Run `workbook build` to make lessons/.")
+    os.environ["WORKBOOK_WORKSPACE"] = str(workspace)  # the kernel finds the same workspace
+    os.chdir(REPO)
+    command = jupyter_command(lesson)
+    os.execvp(command[0], command)
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+def exit_code(result) -> int:
+    """pytest's code where it is 0 or 1; anything else (the app cannot load, usage) is 2."""
+    return result.exit_code if result.exit_code in (0, 1) and not result.load_error else USAGE_ERROR
+
+
+@app.command()
+def check(
+    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson whose milestone to check.")],
+    app_dir: Annotated[Path | None, typer.Option("--app-dir", help="Check the app in DIR instead of the workspace.")] = None,
+) -> None:
+    """Grade the workspace against lesson NN's milestone suite."""
+    from workbook.grading import run_suite
+
+    lesson = lesson_or_exit(lesson_name)
+    folder = app_dir.resolve() if app_dir else existing_workspace()
+    if app_dir and not folder.is_dir():
+        raise fail(f"No folder at {app_dir}. Pass the folder that holds app/.")
+    result = run_suite(lesson, folder)
+    if app_dir is None:
+        ws.record(folder, lesson, result)
+    say(summary(lesson, result), style="green" if result.exit_code == 0 else None)
+    raise typer.Exit(exit_code(result))
+
+
+# --- hint ----------------------------------------------------------------------------------------
+
+
+def stdin_is_interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def walk_hints(found: list[Hint], interactive: bool) -> None:
+    """Show hints: all at once, or one at a time with the answer after Enter."""
+    for number, hint in enumerate(found, start=1):
+        say(f"Hint {number} of {len(found)}", style="bold")
+        say(hint.question)
+        if interactive:
+            typer.prompt("Press Enter to see the answer", default="", show_default=False, prompt_suffix=" ")
+        say(hint.answer or "(This hint has no answer.)")
+        say("")
+        if interactive and number < len(found) and not typer.confirm("Next hint?", default=True):
+            return
+
+
+@app.command()
+def hint(
+    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson.")],
+    show_all: Annotated[bool, typer.Option("--all", help="Print every hint and answer at once.")] = False,
+) -> None:
+    """Lesson NN's hints, one at a time: the question, then the answer when you press Enter."""
+    lesson = lesson_or_exit(lesson_name)
+    found = hints(lesson)
+    if not found:
+        say(f"Lesson {lesson.number} has no hints.")
+        return
+    walk_hints(found, interactive=not show_all and stdin_is_interactive())
+
+
+# --- reset ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def reset(
+    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson to start again.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")] = False,
+) -> None:
+    """Put the workspace back at the start of lesson NN; the old one is kept under .workbook/backups/."""
+    lesson = lesson_or_exit(lesson_name)
+    workspace = workspace_dir()
+    shown = ws.display(workspace)
+    if not yes:
+        typer.confirm(f"Reset {shown} to the start of lesson {lesson.number}? Your files are backed up first", abort=True)
+    saved = ws.reset(lesson, workspace)
+    start = f"checkpoint {lesson.previous.slug}" if lesson.previous else "an empty app/ folder"
+    say(f"{shown} is back at the start of lesson {lesson.number} ({start}).")
+    if saved:
+        say(f"Your previous files are in {saved.relative_to(ws.state_dir(workspace).parent)}/")
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+def status_rows(workspace: Path) -> list[tuple[str, str, str, str]]:
+    """(number, title, result, when) for every lesson."""
+    done = ws.progress(workspace)
+    rows = []
+    for lesson in all_lessons():
+        entry = done.get(lesson.slug)
+        if entry is None:
+            rows.append((lesson.number, lesson.title, "not yet", ""))
+            continue
+        result = "passed" if entry.passed else f"failing ({entry.checks_passed} of {entry.checks_total})"
+        rows.append((lesson.number, lesson.title, result, entry.when.replace("T", " ")))
+    return rows
+
+
+@app.command()
+def status() -> None:
+    """Your progress: each lesson, whether its check passed, and when."""
+    table = Table("Lesson", "Title", "Check", "When (UTC)")
+    styles = {"passed": "green", "not yet": "dim"}
+    for number, title, result, when in status_rows(workspace_dir()):
+        table.add_row(number, escape(title), result, when, style=styles.get(result, "yellow"))
+    out().print(table)
+
+
+# --- serve ---------------------------------------------------------------------------------------
+
+
+def serve_command(port: int, reload: bool) -> list[str]:
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    return command + (["--reload"] if reload else [])
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", help="The port on 127.0.0.1.")] = 8000,
+    reload: Annotated[bool, typer.Option("--reload", help="Restart when a file changes.")] = False,
+) -> None:
+    """Run the workspace app with uvicorn on 127.0.0.1 (Ctrl+C stops it)."""
+    workspace = existing_workspace()
+    say(f"Serving {ws.display(workspace)} at http://127.0.0.1:{port} (docs at /docs). Ctrl+C stops it.")
+    try:
+        code = subprocess.call(serve_command(port, reload), cwd=workspace)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+# --- grade ---------------------------------------------------------------------------------------
+
+
+def submission_names(folders: list[Path]) -> list[str]:
+    """A name per submission: its folder's name, or its path where names clash."""
+    names = [folder.name for folder in folders]
+    return [name if names.count(name) == 1 else str(folder) for name, folder in zip(names, folders)]
+
+
+def grade_submissions(lesson: Lesson, folders: list[Path], junit_dir: Path | None = None, jobs: int = 2) -> list:
+    """run_suite on each folder, `jobs` at a time; SuiteResults in the folders' order."""
+    from workbook.grading import run_suite
+
+    names = submission_names(folders)
+    if junit_dir:
+        junit_dir.mkdir(parents=True, exist_ok=True)
+
+    def grade_one(index: int):
+        extra = ("--junitxml", str(junit_dir / f"{_file_name(names[index])}.xml")) if junit_dir else ()
+        return run_suite(lesson, folders[index].resolve(), extra_args=extra)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(grade_one, range(len(folders))))
+
+
+def _file_name(name: str) -> str:
+    return "".join(char if char.isalnum() or char in "-_." else "_" for char in name).strip("_") or "submission"
+
+
+def verdict(result) -> str:
+    if result.load_error or result.exit_code not in (0, 1):
+        return "could not load"
+    return "passed" if result.exit_code == 0 else "failed"
+
+
+def first_failure(result) -> str:
+    if result.load_error:
+        return result.load_error.splitlines()[0]
+    return result.failures[0].test if result.failures else ""
+
+
+def write_csv(path: Path, names: list[str], results: list) -> None:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["submission", "result", "passed", "total", "first_failure", "message"])
+        for name, result in zip(names, results):
+            message = result.load_error or (result.failures[0].message if result.failures else "")
+            writer.writerow([name, verdict(result), result.passed, result.total, first_failure(result), message])
+
+
+def grade_exit_code(results: list) -> int:
+    verdicts = {verdict(result) for result in results}
+    return USAGE_ERROR if "could not load" in verdicts else 1 if "failed" in verdicts else 0
+
+
+@app.command()
+def grade(
+    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson whose milestone to grade.")],
+    folders: Annotated[list[Path], typer.Argument(metavar="DIR...", help="Submissions: folders that hold app/.")],
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the results as CSV.")] = None,
+    junit_dir: Annotated[Path | None, typer.Option("--junit-dir", help="Write one JUnit XML file per submission here.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Submissions graded at once.")] = 2,
+) -> None:
+    """Grade many submissions against lesson NN's milestone suite, in parallel."""
+    lesson = lesson_or_exit(lesson_name)
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        raise fail(f"No folder at {', '.join(missing)}. Pass folders that hold app/.")
+    names = submission_names(folders)
+    results = grade_submissions(lesson, folders, junit_dir=junit_dir, jobs=jobs)
+    table = Table("Submission", "Passed", "Result", "First failure", title=f"Lesson {lesson.number}: {escape(lesson.title)}")
+    styles = {"passed": "green", "failed": "yellow", "could not load": "red"}
+    for name, result in zip(names, results):
+        table.add_row(escape(name), f"{result.passed}/{result.total}", verdict(result), escape(first_failure(result)),
+                      style=styles[verdict(result)])
+    out().print(table)
+    if csv_file:
+        write_csv(csv_file, names, results)
+        say(f"Wrote {csv_file}")
+    if junit_dir:
+        say(f"Wrote JUnit XML to {junit_dir}/")
+    raise typer.Exit(grade_exit_code(results))
+
+
+# --- build ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def build(
+    lesson_name: Annotated[str | None, typer.Argument(metavar="[LESSON]", help="Build only this lesson.")] = None,
+    check_only: Annotated[bool, typer.Option("--check", help="Change nothing; list files that differ.")] = False,
+    outputs: Annotated[bool, typer.Option("--outputs", help="Execute solutions and store their outputs.")] = False,
+) -> None:
+    """Regenerate lessons/ and checkpoints/ from solutions/."""
+    from workbook.builder import BuildError
+    from workbook.builder import build as run_build
+
+    only = lesson_or_exit(lesson_name).slug if lesson_name else None
+    try:
+        changed = run_build(check=check_only, store_outputs=outputs, only=only)
+    except BuildError as error:
+        raise fail(f"{error}\nFix the solution notebook, then run `workbook build` again.") from None
+    if not check_only:
+        say("Built lessons/ and checkpoints/ from solutions/.")
+        return
+    if changed:
+        for path in changed:
+            say(str(path))
+        raise fail(f"{len(changed)} files differ from what solutions/ make. Run `workbook build` to regenerate them.", 1)
+    say("lessons/ and checkpoints/ match solutions/.")

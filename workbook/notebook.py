@@ -1,0 +1,275 @@
+"""Helpers for a lesson notebook's cells: `lesson = begin("02_requests_and_validation")`.
+
+begin() binds the lesson, prepares the workspace and changes into it, so that plain
+`%%writefile app/main.py` cells write the learner's files. The session it returns gives
+cells a fresh TestClient of the app, a real server in the background, and the check.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from workbook import workspace as ws
+from workbook.lessons import Lesson, find_lesson, workspace_dir
+
+REQUEST_SECONDS = 15
+SERVER_START_SECONDS = 20
+
+
+# --- the marker transformer -----------------------------------------------------------------------
+
+
+def drop_solution_markers(lines: list[str]) -> list[str]:
+    """IPython cleanup transformer: a cell's lines without `### BEGIN/END SOLUTION` marker lines."""
+    from workbook.builder import strip_markers
+
+    source = "".join(lines)
+    cleaned = strip_markers(source)
+    return lines if cleaned == source else cleaned.splitlines(keepends=True)
+
+
+def install_marker_transformer(shell=None) -> bool:
+    """Register drop_solution_markers with IPython once. False when there is no IPython shell."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    transformers = shell.input_transformers_cleanup
+    if not any(getattr(each, "__qualname__", None) == drop_solution_markers.__qualname__
+               and getattr(each, "__module__", None) == __name__ for each in transformers):
+        transformers.append(drop_solution_markers)
+    return True
+
+
+# --- begin ------------------------------------------------------------------------------------------
+
+
+def begin(slug: str) -> LessonSession:
+    """A notebook's first cell: bind the lesson, prepare the workspace, change into it.
+
+    A missing or empty workspace is filled with the lesson's starting files. One that is not
+    at the lesson's start is left untouched; the message says how to start from the checkpoint.
+    """
+    lesson = find_lesson(slug)
+    session = LessonSession(lesson, workspace_dir())
+    print(f"Lesson {lesson.number}: {lesson.title}")
+    print(f"Workspace: {ws.display(session.workspace)}")
+    print(session.prepare())
+    os.chdir(session.workspace)
+    install_marker_transformer()
+    return session
+
+
+def _starting_point(lesson: Lesson) -> str:
+    previous = lesson.previous
+    return f"checkpoint {previous.slug}" if previous else "an empty app/ folder"
+
+
+class LessonSession:
+    """What a lesson notebook's cells use: client(), serve(), check(), start_from_checkpoint()."""
+
+    def __init__(self, lesson: Lesson, workspace: Path):
+        self.lesson = lesson
+        self.workspace = Path(workspace).resolve()
+        self._client = None
+        self._servers: list[Server] = []
+        atexit.register(self.close)
+
+    def __repr__(self) -> str:
+        return f"<Lesson {self.lesson.number}: {self.lesson.title}>"
+
+    def prepare(self) -> str:
+        """Fill a blank workspace with the starting files; never change one that holds work."""
+        if ws.is_blank(self.workspace):
+            ws.start_from(self.lesson, self.workspace)
+            return f"The workspace was empty: it now starts from {_starting_point(self.lesson)}."
+        ready, reason = ws.at_start_or_beyond(self.lesson, self.workspace)
+        if ready:
+            return reason
+        return (
+            f"{reason}\nNothing was changed. To start from {_starting_point(self.lesson)} instead, run\n"
+            "    lesson.start_from_checkpoint()\n"
+            "It backs up your workspace under .workbook/backups/ first."
+        )
+
+    def start_from_checkpoint(self) -> Path | None:
+        """Back up the workspace, then replace it with the lesson's starting files."""
+        self._close_client()
+        saved = ws.start_from(self.lesson, self.workspace)
+        print(f"The workspace now starts from {_starting_point(self.lesson)}.")
+        if saved:
+            print(f"Your previous files are in {_display_backup(saved)}")
+        return saved
+
+    # --- exploring the app -------------------------------------------------------------------------
+
+    def client(self):
+        """A fresh TestClient of the workspace app (modules re-imported, lifespan entered)."""
+        from fastapi.testclient import TestClient
+
+        from workbook.loader import import_app, with_time_limit
+
+        self._close_client()
+        app = with_time_limit(import_app(self.workspace), REQUEST_SECONDS)
+        client = TestClient(app)
+        client.__enter__()
+        self._client = client
+        return client
+
+    def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.__exit__(None, None, None)
+
+    def serve(self, port: int | None = None) -> Server:
+        """Run the workspace app under uvicorn on 127.0.0.1 in the background until .stop()."""
+        server = Server(self.workspace, port)
+        server.start()
+        self._servers.append(server)
+        return server
+
+    def check(self) -> None:
+        """Run this lesson's milestone suite on the workspace and print a short summary."""
+        from workbook.grading import run_suite
+
+        result = run_suite(self.lesson, self.workspace)
+        ws.record(self.workspace, self.lesson, result)
+        print(summary(self.lesson, result))
+
+    def close(self) -> None:
+        self._close_client()
+        for server in self._servers:
+            server.stop()
+
+
+def _display_backup(path: Path) -> str:
+    """`.workbook/backups/<name>/`: relative to the state folder, on one line."""
+    return f".workbook/backups/{path.name}/"
+
+
+def summary(lesson: Lesson, result) -> str:
+    """The learner's summary of a SuiteResult, in plain text."""
+    if result.load_error:
+        return f"No checks ran: the app could not load.\n{result.load_error}"
+    if result.exit_code == 0:
+        return (
+            f"All {result.total} checks pass. Lesson {lesson.number} is done.\n"
+            "This is the same suite your instructor runs; there are no hidden tests."
+        )
+    if result.failures:
+        first = result.failures[0]
+        return f"{result.passed} of {result.total} checks pass.\nFirst failure: {first.test}\n{first.message}"
+    return f"The check could not run (pytest exit code {result.exit_code})."
+
+
+# --- a real server in the background ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class ServerDidNotStart(RuntimeError):
+    pass
+
+
+class Server:
+    """uvicorn serving app.main:app from a folder, in a subprocess. Use .url; .stop() ends it."""
+
+    def __init__(self, folder: Path, port: int | None = None):
+        self.folder = Path(folder)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self._output: collections.deque[str] = collections.deque(maxlen=20)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<Server {self.url} {state}>"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def start(self, seconds: float = SERVER_START_SECONDS) -> Server:
+        if not _port_is_free(self.port):
+            raise ServerDidNotStart(
+                f"Port {self.port} on 127.0.0.1 is already in use. Stop what uses it, or pass another port: lesson.serve(port=8001)."
+            )
+        self.process = subprocess.Popen(
+            self.command(), cwd=self.folder, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+        )
+        threading.Thread(target=self._collect, daemon=True).start()
+        atexit.register(self.stop)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.process.wait()
+                time.sleep(0.05)  # let the reader take the last lines
+                raise ServerDidNotStart(f"The server stopped before it answered (exit {self.process.returncode}).{self._last_lines()}")
+            if self._accepts():
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise ServerDidNotStart(f"The server did not accept connections within {seconds:g} s.{self._last_lines()}")
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:
+            self._output.append(line.rstrip("\n"))
+
+    def _last_lines(self) -> str:
+        lines = list(self._output)
+        return ("\nIts last output:\n" + "\n".join(lines)) if lines else ""
+
+    def _accepts(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> Server:
+        if self.process is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
