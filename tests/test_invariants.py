@@ -1,0 +1,62 @@
+"""The invariants that keep the course honest, checked for every lesson that has a checkpoint.
+
+- One app grows: each reference app still passes the earlier suites it keeps (solution
+  notebook metadata `keeps`), with the options they need (a prefix, a signed-in user).
+- Discriminating suites: a milestone suite fails on the previous checkpoint and on the
+  lesson's blank starting state (what a learner has who ran the cells but did no exercise).
+
+Its own suite passing on each checkpoint is checked where pytest collects checkpoints/.
+A new lesson is picked up from solutions/ and checkpoints/ without editing this file.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from workbook.builder import blank_state
+from workbook.grading import run_suite
+from workbook.lessons import all_lessons, find_lesson
+
+GRADED = [lesson for lesson in all_lessons() if lesson.has_checkpoint and lesson.suite.is_dir()]
+KEPT = [(lesson, find_lesson(earlier), options) for lesson in GRADED for earlier, options in lesson.keeps.items()]
+
+
+def describe(result) -> str:
+    if result.load_error:
+        return f"the app did not load: {result.load_error}"
+    failures = "\n".join(f"- {f.test}: {f.message}" for f in result.failures[:5])
+    return f"{result.passed} of {result.total} passed (exit {result.exit_code})\n{failures}\n{result.output[-1500:]}"
+
+
+@pytest.mark.parametrize(
+    ("lesson", "earlier", "options"), KEPT, ids=[f"{l.number}-keeps-{e.number}" for l, e, _ in KEPT]
+)
+def test_a_later_app_still_passes_the_suites_it_keeps(lesson, earlier, options):
+    result = run_suite(earlier, lesson.checkpoint, extra_args=options)
+    assert result.exit_code == 0, (
+        f"checkpoints/{lesson.slug} should still pass the {earlier.slug} suite {options}: {describe(result)}"
+    )
+
+
+@pytest.mark.parametrize("lesson", [l for l in GRADED if l.previous], ids=lambda l: l.slug)
+def test_a_suite_fails_on_the_previous_checkpoint(lesson):
+    result = run_suite(lesson, lesson.previous.checkpoint, extra_args=["-x"])
+    assert result.exit_code == 1, (
+        f"the {lesson.slug} suite should fail (exit 1) on checkpoints/{lesson.previous.slug}: {describe(result)}"
+    )
+
+
+@pytest.mark.parametrize("lesson", [l for l in GRADED if l.notebook.exists()], ids=lambda l: l.slug)
+def test_a_suite_fails_on_the_lessons_blank_starting_state(lesson, tmp_path: Path):
+    blank = blank_state(lesson, tmp_path / "blank")
+    result = run_suite(lesson, blank, extra_args=["-x"])
+    assert result.exit_code in (1, 2), (
+        f"the {lesson.slug} suite should fail on the lesson's blank state (exercises left as TODO): {describe(result)}"
+    )
+
+
+def test_every_graded_lesson_keeps_the_first_suite():
+    """Hello World and /health stay for good: every later app must say it keeps the 01 suite."""
+    first = GRADED[0]
+    for lesson in GRADED[1:]:
+        assert first.slug in lesson.keeps, f"solutions/{lesson.slug}.ipynb metadata should list {first.slug} in keeps"

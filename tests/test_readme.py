@@ -1,0 +1,28 @@
+"""README's promises that a test can keep: CI runs the test command README gives, word for word."""
+
+import re
+from pathlib import Path
+
+from workbook.lessons import REPO, all_lessons
+
+README = (REPO / "README.md").read_text()
+
+
+def commands() -> list[str]:
+    return re.findall(r"```bash\n(.+?)\n```", README)
+
+
+def test_ci_runs_exactly_the_test_command_readme_gives():
+    test_command = next(command for command in commands() if "pytest" in command and "venv" in command)
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci, f".ci/run should run README's test command:\n{test_command}"
+
+
+def test_the_learner_command_opens_the_first_lesson():
+    learner = next(command for command in commands() if "workbook start" in command)
+    assert learner.endswith(f"workbook start {all_lessons()[0].number}")
+
+
+def test_every_lesson_is_in_the_readmes_table():
+    for lesson in all_lessons():
+        assert f"| {lesson.slug.replace('_', ' ', 1)} |" in README, f"README's lesson table should list {lesson.slug}"
