@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -26,6 +25,7 @@ RESULTS = pytest.StashKey[list]()
 HUNG = pytest.StashKey[set]()  # folders whose app already left a request unanswered
 AFTER_A_HANG = 2.0  # seconds: one hung request is enough evidence; later ones fail fast
 WORKDIR = pytest.StashKey[Path]()
+EARLY = pytest.StashKey[dict]()  # preflights started before collection
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,6 +42,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[LOAD_ERRORS] = {}
     config.stash[RESULTS] = []
     config.stash[HUNG] = set()
+    chosen = config.getoption("app_dir")
+    config.stash[EARLY] = {Path(chosen).expanduser().resolve(): loader.Preflight(chosen)} if chosen else {}
 
 
 # --- which folder a test grades ------------------------------------------------------------------
@@ -65,15 +67,29 @@ def _is_milestone(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Preflight every graded folder once; a folder whose app cannot load has its tests removed."""
     folders = {graded_folder(config, item.path) for item in items if _is_milestone(item)}
+    early = config.stash[EARLY]
+    for unused in set(early) - folders:
+        early.pop(unused).verdict()  # reap it
     if not folders:
         return
-    with ThreadPoolExecutor(max_workers=min(4, len(folders))) as pool:
-        verdicts = dict(zip(folders, pool.map(loader.preflight, folders)))
+    started = {folder: early.get(folder) or loader.Preflight(folder) for folder in folders}
+    _warm_imports()
+    verdicts = {folder: preflight.verdict() for folder, preflight in started.items()}
     errors = {folder: message for folder, message in verdicts.items() if message}
     if not errors:
         return
     config.stash[LOAD_ERRORS].update(errors)
     items[:] = [item for item in items if not (_is_milestone(item) and graded_folder(config, item.path) in errors)]
+
+
+def _warm_imports() -> None:
+    """Import what every test needs while the preflights run in their own processes."""
+    import fastapi.testclient  # noqa: F401
+
+    try:
+        import sqlmodel  # noqa: F401
+    except ImportError:
+        pass
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
