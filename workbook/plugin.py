@@ -22,6 +22,7 @@ from workbook import loader
 
 LOAD_ERRORS = pytest.StashKey[dict]()
 RESULTS = pytest.StashKey[list]()
+MILESTONE_IDS = pytest.StashKey[set]()
 HUNG = pytest.StashKey[set]()  # folders whose app already left a request unanswered
 AFTER_A_HANG = 2.0  # seconds: one hung request is enough evidence; later ones fail fast
 WORKDIR = pytest.StashKey[Path]()
@@ -42,6 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[LOAD_ERRORS] = {}
     config.stash[RESULTS] = []
     config.stash[HUNG] = set()
+    config.stash[MILESTONE_IDS] = set()
+    config.pluginmanager.register(ResultRecorder(config), "workbook-results")
     chosen = config.getoption("app_dir")
     config.stash[EARLY] = {Path(chosen).expanduser().resolve(): loader.Preflight(chosen)} if chosen else {}
 
@@ -66,6 +69,7 @@ def _is_milestone(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Preflight every graded folder once; a folder whose app cannot load has its tests removed."""
+    config.stash[MILESTONE_IDS] = {item.nodeid for item in items if _is_milestone(item)}
     folders = {graded_folder(config, item.path) for item in items if _is_milestone(item)}
     early = config.stash[EARLY]
     for unused in set(early) - folders:
@@ -241,29 +245,50 @@ def _free_port() -> int:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
-    if _is_milestone(item):
-        if call.excinfo is not None and call.excinfo.errisinstance(loader.RequestTimedOut):
-            item.config.stash[HUNG].add(graded_folder(item.config, item.path))
-        if report.failed and call.excinfo is not None and item.config.option.tbstyle == "auto":
-            report.longrepr = explain_failure(item, call.excinfo)
-        if report.when == "call" or report.failed or report.skipped:
-            _record(item, report)
-    return report
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+    """A milestone failure, told in the learner's terms, without formatting the framework's frames.
+
+    pytest's own report would render every Starlette and AnyIO frame first (seconds per failure).
+    """
+    excinfo = call.excinfo
+    if excinfo is None or not _is_milestone(item):
+        return None
+    if excinfo.errisinstance(loader.RequestTimedOut):
+        item.config.stash[HUNG].add(graded_folder(item.config, item.path))
+    if item.config.option.tbstyle != "auto" or excinfo.errisinstance(
+        (pytest.skip.Exception, pytest.exit.Exception, KeyboardInterrupt)
+    ):
+        return None
+    sections = [(f"Captured {key} {call.when}", text)
+                for when, key, text in getattr(item, "_report_sections", []) if when == call.when]
+    return pytest.TestReport(
+        item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed", explain_failure(item, excinfo),
+        call.when, sections, call.duration, call.start, call.stop, user_properties=item.user_properties,
+    )
 
 
-def _record(item: pytest.Item, report: pytest.TestReport) -> None:
-    results = item.config.stash[RESULTS]
-    if report.when != "call" and any(r["nodeid"] == item.nodeid for r in results):
-        return
-    message = ""
-    if report.failed:
-        message = str(report.longrepr)
-    elif report.skipped and isinstance(report.longrepr, tuple):
-        message = report.longrepr[2]
-    results.append({"nodeid": item.nodeid, "name": item.name, "outcome": report.outcome, "message": message})
+class ResultRecorder:
+    """Keeps each milestone test's outcome (its first failure, else its call) for --workbook-report."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        results = self.config.stash[RESULTS]
+        if report.nodeid not in self.config.stash[MILESTONE_IDS]:
+            return
+        if not (report.when == "call" or report.failed or report.skipped):
+            return
+        if any(r["nodeid"] == report.nodeid for r in results):
+            return
+        message = ""
+        if report.failed:
+            message = str(report.longrepr)
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = report.longrepr[2]
+        name = report.nodeid.rsplit("::", 1)[-1]
+        results.append({"nodeid": report.nodeid, "name": name, "outcome": report.outcome, "message": message})
 
 
 def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
