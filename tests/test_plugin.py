@@ -80,7 +80,8 @@ def grade(suite: Path, *args: str, timeout: float = 120) -> subprocess.Completed
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("WORKBOOK_APP_DIR", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite / "tests"), "-p", "workbook.plugin", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", str(suite / "tests"), "-p", "workbook.plugin", "-p", "no:cacheprovider",
+         "--basetemp", str(suite.parent / "basetemp"), *args],
         cwd=suite.parent, env=env, capture_output=True, text=True, timeout=timeout,
     )
 
