@@ -15,6 +15,7 @@ imports only the standard library at the top; nbformat and nbclient load on firs
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import os
 import re
@@ -23,6 +24,7 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -157,8 +159,6 @@ def build_lesson_notebook(solution_nb: NotebookNode, name: str = "the notebook")
 
     `name` (e.g. "solutions/02_requests_and_validation.ipynb") is used in error messages.
     """
-    import copy
-
     lesson_nb = copy.deepcopy(solution_nb)
     for number, cell in enumerate(lesson_nb.cells, 1):
         if cell.cell_type == "code":
@@ -286,7 +286,14 @@ def generated_files(folder: Path) -> dict[str, Path]:
 
 def has_checkpoint(lesson: Lesson | str, roots: Roots = DEFAULT_ROOTS) -> bool:
     """A lesson has a checkpoint when its solution writes files."""
-    return writes_files(read_notebook(roots.solutions / f"{slug_of(lesson, roots)}.ipynb"))
+    path = roots.solutions / f"{slug_of(lesson, roots)}.ipynb"
+    stat = path.stat()
+    return _solution_writes_files(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _solution_writes_files(path: Path, modified_ns: int, size: int) -> bool:  # cached until the file changes
+    return writes_files(read_notebook(path))
 
 
 def previous_checkpoint(lesson: Lesson | str, roots: Roots = DEFAULT_ROOTS) -> Path | None:
@@ -330,9 +337,7 @@ def checkpoint_drift(workspace: Path, checkpoint: Path) -> list[Path]:
     return [
         checkpoint / relative
         for relative in sorted(made.keys() | kept.keys())
-        if relative not in made
-        or relative not in kept
-        or made[relative].read_bytes() != kept[relative].read_bytes()
+        if relative not in made or relative not in kept or made[relative].read_bytes() != kept[relative].read_bytes()
     ]
 
 
@@ -375,34 +380,28 @@ def execute_solution(
     path = roots.solutions / f"{slug}.ipynb"
     notebook = read_notebook(path)
     prepare_workspace(slug, workspace, roots)
+    started: list[int] = []  # index of each cell as it starts: the last one is the culprit
     client = NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",  # its kernel.json says "python": jupyter_client runs sys.executable
         resources={"metadata": {"path": str(roots.solutions)}},
         record_timing=False,
+        on_cell_start=lambda cell, cell_index: started.append(cell_index),
     )
     env = {**os.environ, "WORKBOOK_WORKSPACE": str(workspace)}
     try:
         client.execute(env=env, stderr=subprocess.DEVNULL)
     except (CellControlSignal, DeadKernelError) as error:
-        raise BuildError(execution_failure(notebook, roots.show(path), error, timeout)) from None
+        where = f"{roots.show(path)}, cell {started[-1] + 1}" if started else roots.show(path)
+        raise BuildError(execution_failure(where, error, timeout)) from None
     return notebook
 
 
-def execution_failure(notebook: NotebookNode, name: str, error: Exception, timeout: int) -> str:
+def execution_failure(where: str, error: Exception, timeout: int) -> str:
     """One paragraph on why a solution did not run: the cell and the error, no traceback."""
-    number = next(
-        (
-            number
-            for number, cell in enumerate(notebook.cells, 1)
-            if any(output.get("output_type") == "error" for output in cell.get("outputs", []))
-        ),
-        None,
-    )
-    where = f"{name}, cell {number}" if number else name
     if isinstance(error, TimeoutError):
-        what = f"a cell did not finish within {timeout} s"
+        what = f"the cell did not finish within {timeout} s"
     elif hasattr(error, "ename"):
         what = f"{error.ename}: {error.evalue}"
     else:
@@ -449,11 +448,15 @@ def run_solution(slug: str, roots: Roots, store_outputs: bool = False) -> list[s
     """Step: execute the solution; sync its checkpoint; save its outputs if asked."""
     if not (store_outputs or has_checkpoint(slug, roots)):
         return []
-    with tempfile.TemporaryDirectory(prefix=f"workbook-build-{slug}-") as temp:
-        workspace = Path(temp) / "workspace"
-        executed = execute_solution(slug, workspace, roots)
+    # A fixed folder, so that stored outputs naming it do not change from one build to the next.
+    temp = Path(tempfile.gettempdir()) / "workbook-build" / slug
+    shutil.rmtree(temp, ignore_errors=True)
+    try:
+        executed = execute_solution(slug, temp / "workspace", roots)
         checkpoint = roots.checkpoints / slug
-        changed = sync_checkpoint(workspace, checkpoint) if has_checkpoint(slug, roots) else []
+        changed = sync_checkpoint(temp / "workspace", checkpoint) if has_checkpoint(slug, roots) else []
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
     if store_outputs:
         write_notebook(executed, roots.solutions / f"{slug}.ipynb")
     return [roots.show(path) for path in changed]
@@ -489,9 +492,7 @@ def stale_lessons(roots: Roots) -> list[Path]:
     """Lesson notebooks whose solution no longer exists."""
     known = set(lesson_slugs(roots))
     return sorted(
-        path
-        for path in roots.lessons.glob("*.ipynb")
-        if NOTEBOOK_NAME.match(path.name) and path.stem not in known
+        path for path in roots.lessons.glob("*.ipynb") if NOTEBOOK_NAME.match(path.name) and path.stem not in known
     )
 
 

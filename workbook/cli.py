@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
@@ -53,6 +54,13 @@ def lesson_or_exit(name: str) -> Lesson:
         raise fail(f"{error} Run `workbook status` to see them with their titles.") from None
 
 
+def graded_lesson_or_exit(name: str) -> Lesson:
+    lesson = lesson_or_exit(name)
+    if not lesson.suite.is_dir():
+        raise fail(f"Lesson {lesson.number} has no milestone suite, so there is nothing to check. Lessons from 01 on have one.")
+    return lesson
+
+
 def existing_workspace() -> Path:
     workspace = workspace_dir()
     if not workspace.is_dir():
@@ -85,7 +93,7 @@ def prepare_workspace(lesson: Lesson, workspace: Path, confirm: Callable[[str], 
 
 
 def _kept(saved: Path | None) -> str:
-    return f" Your previous files are in .workbook/backups/{saved.name}/" if saved else ""
+    return f" Your previous files are in {ws.display_backup(saved)}" if saved else ""
 
 
 def jupyter_command(lesson: Lesson) -> list[str]:
@@ -136,7 +144,7 @@ def check(
     """Grade the workspace against lesson NN's milestone suite."""
     from workbook.grading import run_suite
 
-    lesson = lesson_or_exit(lesson_name)
+    lesson = graded_lesson_or_exit(lesson_name)
     folder = app_dir.resolve() if app_dir else existing_workspace()
     if app_dir and not folder.is_dir():
         raise fail(f"No folder at {app_dir}. Pass the folder that holds app/.")
@@ -156,13 +164,18 @@ def stdin_is_interactive() -> bool:
 
 def walk_hints(found: list[Hint], interactive: bool) -> None:
     """Show hints: all at once, or one at a time with the answer after Enter."""
+    console = out()
+
+    def show(markdown: str) -> None:  # rendered in a terminal, as written when piped
+        console.print(Markdown(markdown) if console.is_terminal else escape(markdown))
+
     for number, hint in enumerate(found, start=1):
-        say(f"Hint {number} of {len(found)}", style="bold")
-        say(hint.question)
+        console.rule(f"Hint {number} of {len(found)}", align="left")
+        show(hint.question)
         if interactive:
             typer.prompt("Press Enter to see the answer", default="", show_default=False, prompt_suffix=" ")
-        say(hint.answer or "(This hint has no answer.)")
-        say("")
+        show(hint.answer or "(This hint has no answer.)")
+        console.print()
         if interactive and number < len(found) and not typer.confirm("Next hint?", default=True):
             return
 
@@ -199,7 +212,7 @@ def reset(
     start = f"checkpoint {lesson.previous.slug}" if lesson.previous else "an empty app/ folder"
     say(f"{shown} is back at the start of lesson {lesson.number} ({start}).")
     if saved:
-        say(f"Your previous files are in {saved.relative_to(ws.state_dir(workspace).parent)}/")
+        say(f"Your previous files are in {ws.display_backup(saved)}")
 
 
 # --- status --------------------------------------------------------------------------------------
@@ -211,6 +224,9 @@ def status_rows(workspace: Path) -> list[tuple[str, str, str, str]]:
     rows = []
     for lesson in all_lessons():
         entry = done.get(lesson.slug)
+        if not lesson.suite.is_dir():
+            rows.append((lesson.number, lesson.title, "no check", ""))
+            continue
         if entry is None:
             rows.append((lesson.number, lesson.title, "not yet", ""))
             continue
@@ -223,7 +239,7 @@ def status_rows(workspace: Path) -> list[tuple[str, str, str, str]]:
 def status() -> None:
     """Your progress: each lesson, whether its check passed, and when."""
     table = Table("Lesson", "Title", "Check", "When (UTC)")
-    styles = {"passed": "green", "not yet": "dim"}
+    styles = {"passed": "green", "not yet": "dim", "no check": "dim"}
     for number, title, result, when in status_rows(workspace_dir()):
         table.add_row(number, escape(title), result, when, style=styles.get(result, "yellow"))
     out().print(table)
@@ -267,6 +283,7 @@ def grade_submissions(lesson: Lesson, folders: list[Path], junit_dir: Path | Non
 
     names = submission_names(folders)
     if junit_dir:
+        junit_dir = junit_dir.resolve()  # pytest runs from the repository, not from here
         junit_dir.mkdir(parents=True, exist_ok=True)
 
     def grade_one(index: int):
@@ -316,7 +333,7 @@ def grade(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Submissions graded at once.")] = 2,
 ) -> None:
     """Grade many submissions against lesson NN's milestone suite, in parallel."""
-    lesson = lesson_or_exit(lesson_name)
+    lesson = graded_lesson_or_exit(lesson_name)
     missing = [str(folder) for folder in folders if not folder.is_dir()]
     if missing:
         raise fail(f"No folder at {', '.join(missing)}. Pass folders that hold app/.")

@@ -104,14 +104,13 @@ class LessonSession:
             "It backs up your workspace under .workbook/backups/ first."
         )
 
-    def start_from_checkpoint(self) -> Path | None:
-        """Back up the workspace, then replace it with the lesson's starting files."""
+    def start_from_checkpoint(self) -> None:
+        """Back up the workspace, then replace it with the lesson's starting files (says where the backup is)."""
         self._close_client()
         saved = ws.start_from(self.lesson, self.workspace)
         print(f"The workspace now starts from {_starting_point(self.lesson)}.")
         if saved:
-            print(f"Your previous files are in {_display_backup(saved)}")
-        return saved
+            print(f"Your previous files are in {ws.display_backup(saved)}")
 
     # --- exploring the app -------------------------------------------------------------------------
 
@@ -144,6 +143,9 @@ class LessonSession:
         """Run this lesson's milestone suite on the workspace and print a short summary."""
         from workbook.grading import run_suite
 
+        if not self.lesson.suite.is_dir():
+            print(f"Lesson {self.lesson.number} has no milestone suite: there is nothing to check.")
+            return
         result = run_suite(self.lesson, self.workspace)
         ws.record(self.workspace, self.lesson, result)
         print(summary(self.lesson, result))
@@ -152,11 +154,6 @@ class LessonSession:
         self._close_client()
         for server in self._servers:
             server.stop()
-
-
-def _display_backup(path: Path) -> str:
-    """`.workbook/backups/<name>/`: relative to the state folder, on one line."""
-    return f".workbook/backups/{path.name}/"
 
 
 def summary(lesson: Lesson, result) -> str:
@@ -224,7 +221,7 @@ class Server:
             )
         self.process = subprocess.Popen(
             self.command(), cwd=self.folder, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
         )
         threading.Thread(target=self._collect, daemon=True).start()
         atexit.register(self.stop)

@@ -29,6 +29,13 @@ def display(workspace: Path) -> str:
     return f"{workspace}/"
 
 
+def display_backup(saved: Path) -> str:
+    """A backup named on one line: `.workbook/backups/<name>/` beside the default workspace, else in full."""
+    if saved.parent.parent == state_dir(REPO / "workspace"):
+        return f".workbook/backups/{saved.name}/"
+    return f"{saved}/"
+
+
 def _ignored(relative: Path) -> bool:
     return any(fnmatch(part, pattern) for part in relative.parts for pattern in IGNORED_NAMES)
 

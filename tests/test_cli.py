@@ -1,0 +1,441 @@
+"""The `workbook` command, run through typer's CliRunner.
+
+Most tests use a small course made in a temporary folder (lesson 01 with a hello-world
+checkpoint, lesson 02 after it) and replace grading.run_suite with a stub; the last ones
+grade real workspaces against the real checkpoints/01_hello_world suite.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from workbook import builder, cli, grading, lessons
+from workbook import workspace as ws
+from workbook.grading import Failure, SuiteResult
+
+HELLO = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\ndef root():\n    return {"message": "Hello World"}\n'
+
+HINT = (
+    "Which decorator makes a function answer `GET /tasks/{task_id}`?\n\n"
+    "<details><summary>Show the answer</summary>\n\n`@app.get(\"/tasks/{task_id}\")`\n</details>"
+)
+
+
+def notebook(title: str, cells=()) -> str:
+    return json.dumps({"cells": list(cells), "metadata": {"workbook": {"title": title}}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def markdown(source: str, tags=()) -> dict:
+    return {"cell_type": "markdown", "metadata": {"tags": list(tags)}, "source": source}
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    """A CliRunner; wide columns so rich tables keep whole lines."""
+    monkeypatch.setenv("COLUMNS", "200")
+    return CliRunner()
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """Lessons 01 and 02 in tmp_path/course; checkpoint 01 holds a hello-world app; 02 has two hints.
+
+    Both have a milestone suite folder (tests/); grading.run_suite is stubbed where they would run.
+    """
+    root = tmp_path / "course"
+    (root / "solutions").mkdir(parents=True)
+    (root / "solutions" / "01_hello.ipynb").write_text(notebook("Hello"))
+    hints = [markdown("Intro"), markdown(HINT, ["hint"]), markdown("Why 404?\n<details><summary>Show</summary>\nNo task.\n</details>", ["hint"])]
+    (root / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", hints))
+    (root / "checkpoints" / "01_hello" / "app").mkdir(parents=True)
+    (root / "checkpoints" / "01_hello" / "app" / "main.py").write_text(HELLO)
+    (root / "checkpoints" / "01_hello" / "tests").mkdir()
+    (root / "checkpoints" / "02_tasks" / "tests").mkdir(parents=True)
+    monkeypatch.setattr(lessons, "SOLUTIONS", root / "solutions")
+    monkeypatch.setattr(lessons, "CHECKPOINTS", root / "checkpoints")
+    lessons.all_lessons.cache_clear()
+    yield root
+    lessons.all_lessons.cache_clear()
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """The learner's workspace (not created yet), found through WORKBOOK_WORKSPACE."""
+    folder = tmp_path / "learner" / "workspace"
+    monkeypatch.setenv("WORKBOOK_WORKSPACE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def graded(monkeypatch):
+    """grading.run_suite replaced by a stub: `.result` (or `.results[folder name]`) answers, `.calls` records."""
+
+    class Stub:
+        def __init__(self):
+            self.result = SuiteResult(exit_code=0, passed=3, total=3)
+            self.results = {}
+            self.calls = []
+
+        def __call__(self, lesson, app_dir, extra_args=(), timeout=300):
+            self.calls.append((lesson.slug, app_dir, tuple(extra_args)))
+            return self.results.get(app_dir.name, self.result)
+
+    stub = Stub()
+    monkeypatch.setattr(grading, "run_suite", stub)
+    return stub
+
+
+FAILING = SuiteResult(exit_code=1, passed=2, failed=1, total=3,
+                      failures=[Failure("test_root_says_hello_world", 'GET / should answer {"message": "Hello World"} [see app/main.py]')])
+BROKEN = SuiteResult(exit_code=2, load_error="Could not load the app in sub/: app/main.py, line 1: SyntaxError")
+
+
+def test_no_arguments_shows_the_commands(runner):
+    result = runner.invoke(cli.app, [])
+    for command in ("start", "check", "hint", "reset", "status", "serve", "grade", "build"):
+        assert command in result.output
+
+
+def test_an_unknown_lesson_lists_the_lessons(runner, course):
+    result = runner.invoke(cli.app, ["check", "9"])
+    assert result.exit_code == 2
+    assert "There is no lesson '9'. The lessons are 01, 02." in result.output
+
+
+# --- start ---------------------------------------------------------------------------------------
+
+
+def test_start_creates_a_missing_workspace(runner, course, workspace, graded):
+    result = runner.invoke(cli.app, ["start", "02", "--prepare-only"])
+    assert result.exit_code == 0, result.output
+    assert "from checkpoint 01_hello" in result.output
+    assert (workspace / "app" / "main.py").read_text() == HELLO
+
+
+def test_start_keeps_a_workspace_that_passes_the_previous_milestone(runner, course, workspace, graded):
+    ws.start_from(lessons.find_lesson("02"), workspace)
+    (workspace / "app" / "main.py").write_text(HELLO + "# mine\n")
+    result = runner.invoke(cli.app, ["start", "02", "--prepare-only"])
+    assert result.exit_code == 0
+    assert "passes milestone 01" in result.output
+    assert (workspace / "app" / "main.py").read_text() == HELLO + "# mine\n"
+
+
+def test_start_asks_before_replacing_a_workspace_not_at_the_start(runner, course, workspace, graded):
+    (workspace / "app").mkdir(parents=True)
+    (workspace / "app" / "main.py").write_text("mine")
+    graded.result = FAILING
+
+    declined = runner.invoke(cli.app, ["start", "02", "--prepare-only"], input="n\n")
+    assert "does not pass milestone 01" in declined.output
+    assert (workspace / "app" / "main.py").read_text() == "mine"
+
+    accepted = runner.invoke(cli.app, ["start", "02", "--prepare-only"], input="y\n")
+    assert accepted.exit_code == 0
+    assert (workspace / "app" / "main.py").read_text() == HELLO
+    [saved] = (workspace.parent / ".workbook" / "backups").iterdir()
+    assert (saved / "app" / "main.py").read_text() == "mine"
+    assert f"Your previous files are in {saved}/" in accepted.output
+
+
+def test_jupyter_opens_the_lesson_on_loopback_rooted_at_the_repository(course, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_NO_BROWSER", "1")
+    monkeypatch.setattr(lessons, "LESSONS", lessons.REPO / "lessons")
+    command = cli.jupyter_command(lessons.find_lesson("02"))
+    assert command[1:4] == ["-m", "jupyter", "lab"]
+    assert command[4] == "lessons/02_tasks.ipynb"
+    assert "--ServerApp.ip=127.0.0.1" in command
+    assert f"--ServerApp.root_dir={lessons.REPO}" in command
+    assert "--no-browser" in command
+
+
+def test_jupyter_is_allowed_to_run_as_root_only_for_root(course, monkeypatch):
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    assert "--allow-root" in cli.jupyter_command(lessons.find_lesson("01"))
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 1000)
+    assert "--allow-root" not in cli.jupyter_command(lessons.find_lesson("01"))
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+def test_check_without_a_workspace_says_how_to_make_one(runner, course, workspace, graded):
+    result = runner.invoke(cli.app, ["check", "01"])
+    assert result.exit_code == 2
+    assert f"No workspace at {workspace}. Run `workbook start 01` to create one." in result.output
+    assert graded.calls == []
+
+
+def test_check_passing_exits_0_and_records_progress(runner, course, workspace, graded):
+    workspace.mkdir(parents=True)
+    result = runner.invoke(cli.app, ["check", "01"])
+    assert result.exit_code == 0
+    assert "All 3 checks pass. Lesson 01 is done." in result.output
+    assert ws.progress(workspace)["01_hello"].passed
+
+
+def test_check_failing_exits_1_with_the_first_failure_in_full(runner, course, workspace, graded):
+    workspace.mkdir(parents=True)
+    graded.result = FAILING
+    result = runner.invoke(cli.app, ["check", "01"])
+    assert result.exit_code == 1
+    assert "2 of 3 checks pass." in result.output
+    assert 'GET / should answer {"message": "Hello World"} [see app/main.py]' in result.output
+    assert ws.progress(workspace)["01_hello"].passed is False
+
+
+def test_check_of_an_app_that_cannot_load_exits_2(runner, course, workspace, graded):
+    workspace.mkdir(parents=True)
+    graded.result = BROKEN
+    result = runner.invoke(cli.app, ["check", "01"])
+    assert result.exit_code == 2
+    assert "SyntaxError" in result.output
+
+
+def test_check_app_dir_grades_another_folder_and_records_nothing(runner, course, workspace, graded, tmp_path):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    result = runner.invoke(cli.app, ["check", "01", "--app-dir", str(other)])
+    assert result.exit_code == 0
+    assert graded.calls == [("01_hello", other, ())]
+    assert ws.progress(workspace) == {}
+
+
+def test_a_lesson_without_a_milestone_suite_has_nothing_to_check(runner, course, workspace, graded):
+    workspace.mkdir(parents=True)
+    (course / "checkpoints" / "02_tasks" / "tests").rmdir()
+    result = runner.invoke(cli.app, ["check", "02"])
+    assert result.exit_code == 2
+    assert "Lesson 02 has no milestone suite" in result.output
+    assert cli.status_rows(workspace)[1][2] == "no check"
+    assert graded.calls == []
+
+
+# --- hint ----------------------------------------------------------------------------------------
+
+
+def test_hint_all_prints_every_question_and_answer(runner, course):
+    result = runner.invoke(cli.app, ["hint", "02", "--all"])
+    assert result.exit_code == 0
+    assert result.output.index("Which decorator") < result.output.index('@app.get("/tasks/{task_id}")')
+    assert "Hint 2 of 2" in result.output and "No task." in result.output
+    assert "Show the answer" not in result.output
+
+
+def test_hint_without_a_terminal_prints_them_all(runner, course):
+    result = runner.invoke(cli.app, ["hint", "02"])
+    assert "No task." in result.output
+
+
+def test_hint_in_a_terminal_shows_the_answer_after_enter_and_asks_to_go_on(runner, course, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_interactive", lambda: True)
+    result = runner.invoke(cli.app, ["hint", "02"], input="\nn\n")
+    assert result.exit_code == 0
+    assert "Press Enter to see the answer" in result.output
+    assert '@app.get("/tasks/{task_id}")' in result.output
+    assert "Why 404?" not in result.output, "the learner said no to the next hint"
+
+
+def test_a_lesson_without_hints_says_so(runner, course):
+    result = runner.invoke(cli.app, ["hint", "01"])
+    assert result.exit_code == 0
+    assert "Lesson 01 has no hints." in result.output
+
+
+# --- reset ---------------------------------------------------------------------------------------
+
+
+def test_reset_says_where_the_old_workspace_is(runner, course, workspace):
+    (workspace / "app").mkdir(parents=True)
+    (workspace / "app" / "main.py").write_text("mine")
+    result = runner.invoke(cli.app, ["reset", "02", "--yes"])
+    assert result.exit_code == 0
+    [saved] = (workspace.parent / ".workbook" / "backups").iterdir()
+    assert f"Your previous files are in {saved}/" in result.output
+    assert (saved / "app" / "main.py").read_text() == "mine"
+    assert (workspace / "app" / "main.py").read_text() == HELLO
+
+
+def test_reset_asks_first_and_changes_nothing_on_no(runner, course, workspace):
+    (workspace / "app").mkdir(parents=True)
+    (workspace / "app" / "main.py").write_text("mine")
+    result = runner.invoke(cli.app, ["reset", "02"], input="n\n")
+    assert result.exit_code == 1
+    assert (workspace / "app" / "main.py").read_text() == "mine"
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+def test_status_lists_every_lesson_with_its_latest_check(runner, course, workspace):
+    ws.record(workspace, lessons.find_lesson("01"), SuiteResult(exit_code=0, passed=3, total=3))
+    rows = cli.status_rows(workspace)
+    assert [row[:3] for row in rows] == [("01", "Hello", "passed"), ("02", "Tasks", "not yet")]
+    ws.record(workspace, lessons.find_lesson("02"), FAILING)
+    assert cli.status_rows(workspace)[1][2] == "failing (2 of 3)"
+    result = runner.invoke(cli.app, ["status"])
+    assert result.exit_code == 0
+    assert "Hello" in result.output and "failing (2 of 3)" in result.output
+
+
+# --- serve ---------------------------------------------------------------------------------------
+
+
+def test_serve_runs_uvicorn_on_loopback_in_the_workspace(runner, workspace, monkeypatch):
+    workspace.mkdir(parents=True)
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda command, cwd: calls.append((command, cwd)) or 0)
+    result = runner.invoke(cli.app, ["serve", "--port", "8123", "--reload"])
+    assert result.exit_code == 0
+    [(command, cwd)] = calls
+    assert command[1:] == ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "8123", "--reload"]
+    assert cwd == workspace
+
+
+def test_serve_without_a_workspace_says_how_to_make_one(runner, workspace):
+    result = runner.invoke(cli.app, ["serve"])
+    assert result.exit_code == 2
+    assert "Run `workbook start 01`" in result.output
+
+
+# --- grade ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def submissions(tmp_path):
+    """Three submission folders: ana (passes), ben (fails), cy (cannot load)."""
+    folders = []
+    for name in ("ana", "ben", "cy"):
+        (tmp_path / "subs" / name / "app").mkdir(parents=True)
+        folders.append(tmp_path / "subs" / name)
+    return folders
+
+
+def test_grade_tables_every_submission_and_writes_csv_and_junit(runner, course, graded, submissions, tmp_path, monkeypatch):
+    graded.results = {"ben": FAILING, "cy": BROKEN}
+    monkeypatch.chdir(tmp_path)
+    table = tmp_path / "grades.csv"
+    junit = tmp_path / "junit"
+    result = runner.invoke(cli.app, ["grade", "01", *map(str, submissions), "--csv", "grades.csv", "--junit-dir", "junit", "--jobs", "3"])
+
+    assert result.exit_code == 2, "a submission that cannot load wins"
+    for expected in ("ana", "3/3", "passed", "ben", "2/3", "failed", "test_root_says_hello_world", "cy", "could not load"):
+        assert expected in result.output
+    rows = list(csv.DictReader(table.open()))
+    assert [(row["submission"], row["result"], row["passed"], row["total"]) for row in rows] == [
+        ("ana", "passed", "3", "3"), ("ben", "failed", "2", "3"), ("cy", "could not load", "0", "0")]
+    assert rows[1]["first_failure"] == "test_root_says_hello_world"
+    assert sorted(call[2] for call in graded.calls) == [("--junitxml", str(junit / f"{name}.xml")) for name in ("ana", "ben", "cy")]
+
+
+def test_grade_exits_1_when_one_fails_and_0_when_all_pass(runner, course, graded, submissions):
+    assert runner.invoke(cli.app, ["grade", "01", *map(str, submissions)]).exit_code == 0
+    graded.results = {"ben": FAILING}
+    assert runner.invoke(cli.app, ["grade", "01", *map(str, submissions)]).exit_code == 1
+
+
+def test_submissions_with_the_same_folder_name_keep_their_paths(tmp_path):
+    names = cli.submission_names([tmp_path / "a" / "repo", tmp_path / "b" / "repo", tmp_path / "c"])
+    assert names == [str(tmp_path / "a" / "repo"), str(tmp_path / "b" / "repo"), "c"]
+
+
+# --- build ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """builder.build replaced: returns `.drift`, or raises `.error`; `.calls` records its arguments."""
+
+    class Stub:
+        drift: list[str] = []
+        error: Exception | None = None
+        calls: list = []
+
+        def __call__(self, check=False, store_outputs=False, only=None):
+            self.calls.append((check, store_outputs, only))
+            if self.error:
+                raise self.error
+            return self.drift
+
+    stub = Stub()
+    stub.calls = []
+    monkeypatch.setattr(builder, "build", stub)
+    return stub
+
+
+def test_build_check_with_no_drift(runner, built):
+    result = runner.invoke(cli.app, ["build", "--check"])
+    assert result.exit_code == 0
+    assert "lessons/ and checkpoints/ match solutions/." in result.output
+    assert built.calls == [(True, False, None)]
+
+
+def test_build_check_lists_each_drifted_file_and_exits_1(runner, built):
+    built.drift = ["lessons/01_hello_world.ipynb", "checkpoints/01_hello_world/app/main.py"]
+    result = runner.invoke(cli.app, ["build", "--check"])
+    assert result.exit_code == 1
+    assert "lessons/01_hello_world.ipynb\ncheckpoints/01_hello_world/app/main.py\n" in result.output
+
+
+def test_build_one_lesson_with_outputs(runner, built, course):
+    assert runner.invoke(cli.app, ["build", "--outputs", "2"]).exit_code == 0
+    assert built.calls == [(False, True, "02_tasks")]
+
+
+def test_a_build_error_is_reported_with_exit_2(runner, built):
+    built.error = builder.BuildError("solutions/02_x.ipynb, cell 4, line 3: ### END SOLUTION without a BEGIN")
+    result = runner.invoke(cli.app, ["build"])
+    assert result.exit_code == 2
+    assert "cell 4, line 3: ### END SOLUTION without a BEGIN" in result.output
+
+
+# --- real checks against checkpoints/01_hello_world ------------------------------------------------
+
+HELLO_WORLD = lessons.CHECKPOINTS / "01_hello_world"
+
+
+@pytest.fixture
+def real_course(tmp_path, monkeypatch):
+    """The repository's checkpoints, with solutions/ standing in for the notebooks that may not exist yet."""
+    if not (HELLO_WORLD / "app").is_dir() or not (HELLO_WORLD / "tests").is_dir():
+        pytest.skip("checkpoints/01_hello_world (app/ and tests/) does not exist yet")
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "01_hello_world.ipynb").write_text(notebook("Hello World"))
+    monkeypatch.setattr(lessons, "SOLUTIONS", solutions)
+    lessons.all_lessons.cache_clear()
+    yield
+    lessons.all_lessons.cache_clear()
+
+
+@pytest.fixture
+def hello_workspace(workspace):
+    """A workspace holding checkpoint 01's app."""
+    shutil.copytree(HELLO_WORLD / "app", workspace / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    return workspace
+
+
+def test_a_real_check_of_a_correct_app_passes(runner, real_course, hello_workspace):
+    result = runner.invoke(cli.app, ["check", "01"])
+    assert result.exit_code == 0, result.output
+    assert "checks pass. Lesson 01 is done." in result.output
+
+
+def test_a_real_check_of_a_broken_app_names_the_failure(runner, real_course, hello_workspace):
+    main = hello_workspace / "app" / "main.py"
+    main.write_text(main.read_text().replace('"Hello World"', '"Hello"'))
+    result = runner.invoke(cli.app, ["check", "01"])
+    assert result.exit_code == 1, result.output
+    assert "First failure: test_root_says_hello_world" in result.output
+
+
+def test_a_real_check_of_an_app_with_a_syntax_error_exits_2(runner, real_course, hello_workspace):
+    (hello_workspace / "app" / "main.py").write_text("app = FastAPI(\n")
+    result = runner.invoke(cli.app, ["check", "01"])
+    assert result.exit_code == 2, result.output
+    assert "SyntaxError" in result.output

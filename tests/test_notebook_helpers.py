@@ -1,0 +1,306 @@
+"""workbook.notebook: what a lesson notebook's cells use.
+
+`lesson = begin("02_tasks")` prepares the workspace and changes into it; `lesson.client()`,
+`lesson.serve()` and `lesson.check()` work on the app there. The tests use a small course
+made in a temporary folder (lesson 01 with a hello-world checkpoint, lesson 02 after it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+import pytest
+
+from workbook import grading, lessons
+from workbook import workspace as ws
+from workbook.grading import Failure, SuiteResult
+from workbook.notebook import (
+    LessonSession,
+    Server,
+    ServerDidNotStart,
+    begin,
+    drop_solution_markers,
+    install_marker_transformer,
+    summary,
+)
+
+HELLO = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\ndef root():\n    return {"message": "Hello World"}\n'
+
+
+def notebook(title: str) -> str:
+    return json.dumps({"cells": [], "metadata": {"workbook": {"title": title}}, "nbformat": 4, "nbformat_minor": 5})
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """Lessons 01 and 02 in tmp_path/course; checkpoint 01 holds a hello-world app, 02 only a suite folder."""
+    root = tmp_path / "course"
+    (root / "solutions").mkdir(parents=True)
+    (root / "solutions" / "01_hello.ipynb").write_text(notebook("Hello"))
+    (root / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks"))
+    (root / "checkpoints" / "01_hello" / "app").mkdir(parents=True)
+    (root / "checkpoints" / "01_hello" / "app" / "__init__.py").write_text("")
+    (root / "checkpoints" / "01_hello" / "app" / "main.py").write_text(HELLO)
+    (root / "checkpoints" / "02_tasks" / "tests").mkdir(parents=True)  # its suite (grading is stubbed)
+    monkeypatch.setattr(lessons, "SOLUTIONS", root / "solutions")
+    monkeypatch.setattr(lessons, "CHECKPOINTS", root / "checkpoints")
+    lessons.all_lessons.cache_clear()
+    yield root
+    lessons.all_lessons.cache_clear()
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """The learner's workspace (not created yet); begin() finds it through WORKBOOK_WORKSPACE.
+
+    The current directory is restored after the test, since begin() changes into the workspace.
+    """
+    folder = tmp_path / "learner" / "workspace"
+    monkeypatch.setenv("WORKBOOK_WORKSPACE", str(folder))
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+@pytest.fixture
+def graded(monkeypatch):
+    """grading.run_suite replaced by a stub that answers `.result` and lists its calls."""
+
+    class Stub:
+        def __init__(self):
+            self.result = SuiteResult(exit_code=0, passed=4, total=4)
+            self.calls = []
+
+        def __call__(self, lesson, app_dir, extra_args=(), timeout=300):
+            self.calls.append((lesson.slug, app_dir))
+            return self.result
+
+    stub = Stub()
+    monkeypatch.setattr(grading, "run_suite", stub)
+    return stub
+
+
+@pytest.fixture
+def app_folder(tmp_path):
+    """A folder holding app/main.py; write_app(source) replaces main.py."""
+    folder = tmp_path / "served"
+    (folder / "app").mkdir(parents=True)
+    (folder / "app" / "__init__.py").write_text("")
+
+    def write_app(source: str):
+        (folder / "app" / "main.py").write_text(source)
+        return folder
+
+    return write_app
+
+
+@pytest.fixture
+def session(course, app_folder):
+    """A LessonSession for lesson 02 on app_folder's folder, closed afterwards."""
+    made = LessonSession(lessons.find_lesson("02"), app_folder(HELLO))
+    yield made
+    made.close()
+
+
+# --- begin() ---------------------------------------------------------------------------------------
+
+
+def test_begin_creates_a_missing_workspace_from_the_previous_checkpoint(course, workspace, graded, capsys):
+    lesson = begin("02_tasks")
+    assert (workspace / "app" / "main.py").read_text() == HELLO
+    assert os.getcwd() == str(workspace.resolve())
+    assert lesson.workspace == workspace.resolve()
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == "Lesson 02: Tasks"
+    assert f"Workspace: {workspace.resolve()}/" in printed
+    assert "now starts from checkpoint 01_hello" in printed
+    assert graded.calls == []
+
+
+def test_begin_fills_an_empty_workspace_folder(course, workspace, graded):
+    workspace.mkdir(parents=True)
+    begin("02")
+    assert (workspace / "app" / "main.py").is_file()
+
+
+def test_begin_keeps_a_workspace_that_passes_the_previous_milestone(course, workspace, graded, capsys):
+    ws.start_from(lessons.find_lesson("02"), workspace)
+    (workspace / "app" / "main.py").write_text(HELLO + "# mine\n")
+    begin("02_tasks")
+    assert (workspace / "app" / "main.py").read_text() == HELLO + "# mine\n"
+    assert "passes milestone 01" in capsys.readouterr().out
+
+
+def test_begin_leaves_a_workspace_not_at_the_start_untouched_and_says_what_to_do(course, workspace, graded, capsys):
+    workspace.mkdir(parents=True)
+    (workspace / "app").mkdir()
+    (workspace / "app" / "main.py").write_text("broken(")
+    graded.result = SuiteResult(exit_code=1, passed=1, failed=3, total=4)
+
+    lesson = begin("02_tasks")
+
+    assert (workspace / "app" / "main.py").read_text() == "broken("
+    assert not (workspace.parent / ".workbook" / "backups").exists()
+    printed = capsys.readouterr().out
+    assert "does not pass milestone 01 (1 of 4 checks pass)" in printed
+    assert "Nothing was changed" in printed
+    assert "lesson.start_from_checkpoint()" in printed
+    assert os.getcwd() == str(workspace.resolve()), "the cells still run in the workspace"
+
+    assert lesson.start_from_checkpoint() is None
+    [saved] = (workspace.parent / ".workbook" / "backups").iterdir()
+    assert f"Your previous files are in {saved}/" in capsys.readouterr().out
+    assert (saved / "app" / "main.py").read_text() == "broken("
+    assert (workspace / "app" / "main.py").read_text() == HELLO
+
+
+def test_begin_prints_nothing_that_changes_between_runs(course, workspace, graded, capsys):
+    begin("02_tasks")
+    first = capsys.readouterr().out
+    ws.reset(lessons.find_lesson("02"), workspace)
+    os.chdir(workspace.parent)
+    begin("02_tasks")
+    again = capsys.readouterr().out
+    assert first.splitlines()[:2] == again.splitlines()[:2]
+    assert "\x1b[" not in first + again
+
+
+# --- the solution-marker transformer ---------------------------------------------------------------
+
+
+def test_the_transformer_drops_marker_lines_and_keeps_the_code():
+    pytest.importorskip("workbook.builder", reason="workbook.builder (strip_markers) is not written yet")
+    cell = [
+        "%%writefile app/main.py\n",
+        "def root():\n",
+        "    ### BEGIN SOLUTION: return the greeting\n",
+        '    return {"message": "Hello World"}\n',
+        "    ### END SOLUTION\n",
+    ]
+    assert drop_solution_markers(cell) == [
+        "%%writefile app/main.py\n",
+        "def root():\n",
+        '    return {"message": "Hello World"}\n',
+    ]
+
+
+def test_the_transformer_leaves_a_cell_without_markers_as_it_is():
+    pytest.importorskip("workbook.builder", reason="workbook.builder (strip_markers) is not written yet")
+    cell = ["x = 1\n", "print(x)"]
+    assert drop_solution_markers(cell) == cell
+
+
+def test_the_transformer_is_installed_once():
+    class Shell:
+        input_transformers_cleanup: list = []
+
+    shell = Shell()
+    assert install_marker_transformer(shell)
+    assert install_marker_transformer(shell)
+    assert shell.input_transformers_cleanup == [drop_solution_markers]
+
+
+def test_outside_ipython_there_is_nothing_to_install():
+    assert install_marker_transformer() is False
+
+
+# --- client() ------------------------------------------------------------------------------------------
+
+
+def test_client_sees_edits_made_after_the_previous_client(session, app_folder):
+    assert session.client().get("/").json() == {"message": "Hello World"}
+    app_folder(HELLO.replace("Hello World", "Hello again"))
+    assert session.client().get("/").json() == {"message": "Hello again"}
+
+
+def test_client_runs_the_lifespan(session, app_folder):
+    app_folder(
+        "from contextlib import asynccontextmanager\nfrom fastapi import FastAPI\n\n"
+        "@asynccontextmanager\nasync def lifespan(app):\n    app.state.ready = 'yes'\n    yield\n\n"
+        "app = FastAPI(lifespan=lifespan)\n\n@app.get('/')\ndef root():\n    return {'ready': app.state.ready}\n"
+    )
+    assert session.client().get("/").json() == {"ready": "yes"}
+
+
+def test_a_new_client_closes_the_previous_one(session, app_folder, monkeypatch):
+    folder = app_folder(
+        "from contextlib import asynccontextmanager\nfrom pathlib import Path\nfrom fastapi import FastAPI\n\n"
+        "@asynccontextmanager\nasync def lifespan(app):\n    yield\n    Path('shut-down.txt').write_text('yes')\n\n"
+        "app = FastAPI(lifespan=lifespan)\n"
+    )
+    monkeypatch.chdir(folder)
+    session.client()
+    assert not (folder / "shut-down.txt").exists()
+    session.client()
+    assert (folder / "shut-down.txt").exists(), "the first client's lifespan ended"
+
+
+# --- serve() -------------------------------------------------------------------------------------------
+
+
+def test_serve_runs_a_real_server_on_loopback_until_stopped(session):
+    server = session.serve()
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url + "/", timeout=5) as response:
+            assert json.load(response) == {"message": "Hello World"}
+    finally:
+        server.stop()
+    assert not server.running
+    with pytest.raises(OSError):
+        urllib.request.urlopen(server.url + "/", timeout=2)
+
+
+def test_a_server_is_a_context_manager(app_folder):
+    with Server(app_folder(HELLO)) as server:
+        assert server.running
+    assert not server.running
+
+
+def test_a_server_whose_app_does_not_load_shows_its_last_output(app_folder):
+    with pytest.raises(ServerDidNotStart) as raised:
+        Server(app_folder("import not_a_module\n")).start()
+    assert "stopped before it answered" in str(raised.value)
+    assert "not_a_module" in str(raised.value)
+
+
+def test_a_busy_port_is_named(session):
+    with Server(session.workspace) as first:
+        with pytest.raises(ServerDidNotStart, match=f"Port {first.port} .* already in use"):
+            Server(session.workspace, port=first.port).start()
+
+
+# --- check() -------------------------------------------------------------------------------------------
+
+
+def test_check_prints_a_short_summary_and_records_progress(session, graded, capsys):
+    assert session.check() is None
+    assert capsys.readouterr().out == (
+        "All 4 checks pass. Lesson 02 is done.\n"
+        "This is the same suite your instructor runs; there are no hidden tests.\n"
+    )
+    assert ws.progress(session.workspace)["02_tasks"].passed
+
+
+def test_a_lesson_without_a_suite_has_nothing_to_check(session, graded, capsys):
+    (session.lesson.suite).rmdir()
+    session.check()
+    assert capsys.readouterr().out == "Lesson 02 has no milestone suite: there is nothing to check.\n"
+    assert graded.calls == []
+
+
+def test_a_failing_check_names_the_first_failure(course):
+    result = SuiteResult(exit_code=1, passed=12, failed=2, total=14,
+                         failures=[Failure("test_missing_title_is_rejected", "POST /tasks should answer 422"),
+                                   Failure("test_other", "later")])
+    assert summary(lessons.find_lesson("02"), result) == (
+        "12 of 14 checks pass.\nFirst failure: test_missing_title_is_rejected\nPOST /tasks should answer 422"
+    )
+
+
+def test_a_check_of_an_app_that_cannot_load_says_why(course):
+    result = SuiteResult(exit_code=2, load_error="Could not load the app in workspace/: SyntaxError")
+    assert summary(lessons.find_lesson("02"), result) == (
+        "No checks ran: the app could not load.\nCould not load the app in workspace/: SyntaxError"
+    )
