@@ -1,0 +1,98 @@
+"""Lesson 05: every task route needs a token, and a user sees and changes only their own tasks."""
+
+import pytest
+
+from workbook.testing import bearer, show
+
+TASKS = "/api/v1/tasks"
+TASK_KEYS = {"id", "title", "description", "status", "priority", "due_date", "owner_id"}
+
+ROUTES = [
+    ("GET", TASKS, None),
+    ("POST", TASKS, {"title": "Sneak in"}),
+    ("GET", f"{TASKS}/1", None),
+    ("PATCH", f"{TASKS}/1", {"title": "Changed"}),
+    ("DELETE", f"{TASKS}/1", None),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body"), ROUTES, ids=["list", "create", "read", "update", "delete"])
+def test_every_task_route_needs_a_valid_token(client, assert_turned_away, method, url, body):
+    where = "Give the route a CurrentUser parameter (Annotated[User, Depends(get_current_user)])."
+    assert_turned_away(client.request(method, url, json=body), f"{method} {url} without a token", where)
+    for header, kind in ((bearer("not-a-token"), "a garbage token"), ({"Authorization": "Basic YWRhOnNlY3JldA=="}, "Basic credentials")):
+        assert_turned_away(
+            client.request(method, url, json=body, headers=header), f"{method} {url} with {kind}",
+            "get_current_user should catch jwt.InvalidTokenError and raise 401.",
+        )
+
+
+def add_task(client, account, title: str) -> dict:
+    r = client.post(TASKS, json={"title": title}, headers=account.headers)
+    assert r.status_code == 201, f"POST {TASKS} with a valid token should answer 201 Created, got {show(r)}."
+    return r.json()
+
+
+def test_a_task_belongs_to_the_user_who_created_it(client, sign_up):
+    ada = sign_up(client, "ada")
+    r = client.post(TASKS, json={"title": "Write the first program", "owner_id": ada.user["id"] + 1000}, headers=ada.headers)
+    assert r.status_code in (201, 422), f"POST {TASKS} should answer 201 Created, got {show(r)}."
+    if r.status_code == 422:  # an app may refuse a field it does not take; then send the plain task
+        r = client.post(TASKS, json={"title": "Write the first program"}, headers=ada.headers)
+        assert r.status_code == 201, f"POST {TASKS} with a valid token should answer 201 Created, got {show(r)}."
+    task = r.json()
+    assert set(task) == TASK_KEYS, (
+        f"A task should hold exactly the keys {sorted(TASK_KEYS)}, got {sorted(task)}: {show(r)}. Add owner_id to TaskPublic."
+    )
+    assert task["owner_id"] == ada.user["id"], (
+        f"The task should belong to its creator (owner_id {ada.user['id']}), got {show(r)}. "
+        "Set owner_id from the current user, never from the request body."
+    )
+    listed = client.get(TASKS, headers=ada.headers)
+    assert listed.status_code == 200 and [each["id"] for each in listed.json()] == [task["id"]], (
+        f"GET {TASKS} should list the user's one task, got {show(listed)}."
+    )
+    moved = client.patch(f"{TASKS}/{task['id']}", json={"owner_id": ada.user["id"] + 1000}, headers=ada.headers)
+    kept = client.get(f"{TASKS}/{task['id']}", headers=ada.headers)
+    assert kept.status_code == 200 and kept.json()["owner_id"] == ada.user["id"], (
+        f"PATCH with an owner_id answered {show(moved)}, and afterwards the task reads {show(kept)}: "
+        "a user must not hand a task to someone else. Leave owner_id out of TaskUpdate."
+    )
+
+
+def test_another_users_task_cannot_be_read_or_listed(client, sign_up):
+    ada, bob = sign_up(client, "ada"), sign_up(client, "bob")
+    task = add_task(client, ada, "Ada's secret plan")
+    bobs = add_task(client, bob, "Bob's own task")
+    r = client.get(f"{TASKS}/{task['id']}", headers=bob.headers)
+    assert r.status_code == 404, (
+        f"Bob asked for Ada's task with GET {TASKS}/{task['id']}: it should answer 404, got {show(r)}. "
+        "Look the task up by its id AND the current user's id, and answer 404 when that finds nothing."
+    )
+    listed = client.get(TASKS, headers=bob.headers)
+    assert listed.status_code == 200, f"GET {TASKS} with a valid token should answer 200, got {show(listed)}."
+    assert [each["id"] for each in listed.json()] == [bobs["id"]], (
+        f"GET {TASKS} for Bob should list only Bob's task (id {bobs['id']}), got {show(listed)}. "
+        "Filter the query with .where(Task.owner_id == current_user.id)."
+    )
+    own = client.get(TASKS, headers=ada.headers)
+    assert [each["id"] for each in own.json()] == [task["id"]], f"GET {TASKS} for Ada should list only Ada's task, got {show(own)}."
+
+
+def test_another_users_task_cannot_be_changed_or_deleted(client, sign_up):
+    ada, bob = sign_up(client, "ada"), sign_up(client, "bob")
+    task = add_task(client, ada, "Ada's secret plan")
+    url = f"{TASKS}/{task['id']}"
+    r = client.patch(url, json={"title": "Bob was here", "status": "done"}, headers=bob.headers)
+    assert r.status_code == 404, (
+        f"Bob tried PATCH {url} on Ada's task: it should answer 404, got {show(r)}. "
+        "Find the task among the current user's own before changing it."
+    )
+    r = client.delete(url, headers=bob.headers)
+    assert r.status_code == 404, (
+        f"Bob tried DELETE {url} on Ada's task: it should answer 404, got {show(r)}. "
+        "Find the task among the current user's own before deleting it."
+    )
+    after = client.get(url, headers=ada.headers)
+    assert after.status_code == 200, f"Ada's task should still exist after Bob's attempts, but GET {url} answered {show(after)}."
+    assert after.json() == task, f"Ada's task should be unchanged after Bob's attempts: it was {task}, now {show(after)}."
