@@ -1,0 +1,49 @@
+"""Grading never touches the learner's own database or files.
+
+The learner points DATABASE_URL at their own SQLite file, in the shell and in `.env`; after
+`workbook check 03` that file is byte for byte what it was, and nothing in the workspace changed.
+"""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbook.lessons import REPO, find_lesson
+from workbook.loader import IGNORED_NAMES
+
+LESSON = "03_database"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def workspace_with_own_database(tmp_path: Path) -> tuple[Path, Path]:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(find_lesson(LESSON).checkpoint, workspace, ignore=shutil.ignore_patterns("tests", *IGNORED_NAMES))
+    own = workspace / "my-tasks.db"
+    with sqlite3.connect(own) as db:
+        db.execute("create table notes (text varchar)")
+        db.execute("insert into notes values ('my own data')")
+    db.close()
+    (workspace / ".env").write_text(f"DATABASE_URL=sqlite:///{own}\n")
+    return workspace, own
+
+
+def test_check_leaves_the_learners_database_and_files_unchanged(workspace_with_own_database):
+    workspace, own = workspace_with_own_database
+    before = snapshot(workspace)
+    env = {**os.environ, "WORKBOOK_WORKSPACE": str(workspace), "DATABASE_URL": f"sqlite:///{own}"}
+    run = subprocess.run([sys.executable, "-c", "from workbook.cli import app; app()", "check", LESSON[:2]], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    after = snapshot(workspace)
+    assert after.keys() == before.keys(), "grading added or removed files in the workspace"
+    assert after[own.name] == before[own.name], "the learner's own database changed during grading"
+    assert after == before
