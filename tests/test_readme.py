@@ -1,7 +1,6 @@
 """README's promises that a test can keep: CI runs the test command README gives, word for word."""
 
 import re
-from pathlib import Path
 
 from workbook.lessons import REPO, all_lessons
 

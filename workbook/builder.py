@@ -16,7 +16,7 @@ imports only the standard library at the top; nbformat and nbclient load on firs
 from __future__ import annotations
 
 import copy
-import fnmatch
+
 import os
 import re
 import shutil
@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbook import loader
 from workbook.lessons import CHECKPOINTS, LESSONS, NOTEBOOK_NAME, SOLUTIONS
 
 if TYPE_CHECKING:
@@ -38,16 +39,6 @@ if TYPE_CHECKING:
 CELL_TIMEOUT = 180  # seconds a solution cell may run
 PARALLEL_RUNS = 2  # kernels at once in check mode (the machines have 2 cores)
 
-# Names that are never part of a checkpoint, at any depth.
-IGNORED_NAMES = (
-    "__pycache__",
-    "*.pyc",
-    "*.db",
-    "*.sqlite*",
-    ".ipynb_checkpoints",
-    ".pytest_cache",
-    ".workbook",
-)
 SUITE_FOLDER = "tests"  # checkpoints/NN_slug/tests/: the hand-written milestone suite
 
 
@@ -270,7 +261,7 @@ def is_ignored(relative: Path) -> bool:
     """Whether a path inside a workspace or checkpoint is never part of a checkpoint."""
     if relative.parts[:1] == (SUITE_FOLDER,):
         return True
-    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in IGNORED_NAMES)
+    return loader.is_ignored(relative)
 
 
 def generated_files(folder: Path) -> dict[str, Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from fnmatch import fnmatch
 import importlib
 import json
 import os
@@ -18,10 +19,15 @@ from workbook.lessons import lesson_creating
 
 # Names never copied out of a learner's folder, nor compared between app folders.
 IGNORED_NAMES = (
-    "__pycache__", "*.pyc", "*.db", "*.db-journal", "*.sqlite", "*.sqlite3", ".ipynb_checkpoints",
+    "__pycache__", "*.pyc", "*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite*", ".ipynb_checkpoints",
     ".pytest_cache", ".workbook", ".venv", "venv", ".git", "node_modules",
 )
 PREFLIGHT_SECONDS = 20
+
+
+def is_ignored(relative: Path) -> bool:
+    """Whether a path inside an app folder is a cache, a database or tooling state, at any depth."""
+    return any(fnmatch(part, pattern) for part in Path(relative).parts for pattern in IGNORED_NAMES)
 
 _imported_from: str | None = None
 

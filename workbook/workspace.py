@@ -6,11 +6,10 @@ import json
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from fnmatch import fnmatch
 from pathlib import Path
 
 from workbook.lessons import REPO, Lesson
-from workbook.loader import IGNORED_NAMES
+from workbook.loader import is_ignored
 
 # Caches are not the learner's work: backups leave them out.
 CACHE_NAMES = ("__pycache__", "*.pyc", ".pytest_cache")
@@ -36,10 +35,6 @@ def display_backup(saved: Path) -> str:
     return f"{saved}/"
 
 
-def _ignored(relative: Path) -> bool:
-    return any(fnmatch(part, pattern) for part in relative.parts for pattern in IGNORED_NAMES)
-
-
 def files_of(folder: Path) -> dict[str, bytes]:
     """Every file under folder that belongs to an app ("app/main.py" -> content).
 
@@ -52,7 +47,7 @@ def files_of(folder: Path) -> dict[str, bytes]:
         return found
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if relative.parts[0] == "tests" or _ignored(relative) or not path.is_file():
+        if relative.parts[0] == "tests" or is_ignored(relative) or not path.is_file():
             continue
         found[relative.as_posix()] = path.read_bytes()
     return found
@@ -69,7 +64,7 @@ def is_blank(workspace: Path) -> bool:
     workspace = Path(workspace)
     if not workspace.is_dir():
         return True
-    return not any(path.is_file() and not _ignored(path.relative_to(workspace)) for path in workspace.rglob("*"))
+    return not any(path.is_file() and not is_ignored(path.relative_to(workspace)) for path in workspace.rglob("*"))
 
 
 def _holds_anything(workspace: Path) -> bool:
