@@ -8,26 +8,19 @@ grade real workspaces against the real checkpoints/01_hello_world suite.
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 
 import pytest
 from typer.testing import CliRunner
 
-from workbook import builder, cli, grading, lessons
+from workbook import builder, cli, lessons
 from workbook import workspace as ws
 from workbook.grading import Failure, SuiteResult
-
-HELLO = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\ndef root():\n    return {"message": "Hello World"}\n'
 
 HINT = (
     "Which decorator makes a function answer `GET /tasks/{task_id}`?\n\n"
     "<details><summary>Show the answer</summary>\n\n`@app.get(\"/tasks/{task_id}\")`\n</details>"
 )
-
-
-def notebook(title: str, cells=()) -> str:
-    return json.dumps({"cells": list(cells), "metadata": {"workbook": {"title": title}}, "nbformat": 4, "nbformat_minor": 5})
 
 
 def markdown(source: str, tags=()) -> dict:
@@ -42,52 +35,12 @@ def runner(monkeypatch):
 
 
 @pytest.fixture
-def course(tmp_path, monkeypatch):
-    """Lessons 01 and 02 in tmp_path/course; checkpoint 01 holds a hello-world app; 02 has two hints.
-
-    Both have a milestone suite folder (tests/); grading.run_suite is stubbed where they would run.
-    """
-    root = tmp_path / "course"
-    (root / "solutions").mkdir(parents=True)
-    (root / "solutions" / "01_hello.ipynb").write_text(notebook("Hello"))
+def course(course, notebook):
+    """The shared course (tests/conftest.py) with two hints in lesson 02's notebook; lesson 01 has none."""
     hints = [markdown("Intro"), markdown(HINT, ["hint"]), markdown("Why 404?\n<details><summary>Show</summary>\nNo task.\n</details>", ["hint"])]
-    (root / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", hints))
-    (root / "checkpoints" / "01_hello" / "app").mkdir(parents=True)
-    (root / "checkpoints" / "01_hello" / "app" / "main.py").write_text(HELLO)
-    (root / "checkpoints" / "01_hello" / "tests").mkdir()
-    (root / "checkpoints" / "02_tasks" / "tests").mkdir(parents=True)
-    monkeypatch.setattr(lessons, "SOLUTIONS", root / "solutions")
-    monkeypatch.setattr(lessons, "CHECKPOINTS", root / "checkpoints")
+    (course / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", hints))
     lessons.all_lessons.cache_clear()
-    yield root
-    lessons.all_lessons.cache_clear()
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    """The learner's workspace (not created yet), found through WORKBOOK_WORKSPACE."""
-    folder = tmp_path / "learner" / "workspace"
-    monkeypatch.setenv("WORKBOOK_WORKSPACE", str(folder))
-    return folder
-
-
-@pytest.fixture
-def graded(monkeypatch):
-    """grading.run_suite replaced by a stub: `.result` (or `.results[folder name]`) answers, `.calls` records."""
-
-    class Stub:
-        def __init__(self):
-            self.result = SuiteResult(exit_code=0, passed=3, total=3)
-            self.results = {}
-            self.calls = []
-
-        def __call__(self, lesson, app_dir, extra_args=(), timeout=300):
-            self.calls.append((lesson.slug, app_dir, tuple(extra_args)))
-            return self.results.get(app_dir.name, self.result)
-
-    stub = Stub()
-    monkeypatch.setattr(grading, "run_suite", stub)
-    return stub
+    return course
 
 
 FAILING = SuiteResult(exit_code=1, passed=2, failed=1, total=3,
@@ -110,23 +63,23 @@ def test_an_unknown_lesson_lists_the_lessons(runner, course):
 # --- start ---------------------------------------------------------------------------------------
 
 
-def test_start_creates_a_missing_workspace(runner, course, workspace, graded):
+def test_start_creates_a_missing_workspace(runner, course, workspace, graded, hello):
     result = runner.invoke(cli.app, ["start", "02", "--prepare-only"])
     assert result.exit_code == 0, result.output
     assert "from checkpoint 01_hello" in result.output
-    assert (workspace / "app" / "main.py").read_text() == HELLO
+    assert (workspace / "app" / "main.py").read_text() == hello
 
 
-def test_start_keeps_a_workspace_that_passes_the_previous_milestone(runner, course, workspace, graded):
+def test_start_keeps_a_workspace_that_passes_the_previous_milestone(runner, course, workspace, graded, hello):
     ws.start_from(lessons.find_lesson("02"), workspace)
-    (workspace / "app" / "main.py").write_text(HELLO + "# mine\n")
+    (workspace / "app" / "main.py").write_text(hello + "# mine\n")
     result = runner.invoke(cli.app, ["start", "02", "--prepare-only"])
     assert result.exit_code == 0
     assert "passes milestone 01" in result.output
-    assert (workspace / "app" / "main.py").read_text() == HELLO + "# mine\n"
+    assert (workspace / "app" / "main.py").read_text() == hello + "# mine\n"
 
 
-def test_start_asks_before_replacing_a_workspace_not_at_the_start(runner, course, workspace, graded):
+def test_start_asks_before_replacing_a_workspace_not_at_the_start(runner, course, workspace, graded, hello):
     (workspace / "app").mkdir(parents=True)
     (workspace / "app" / "main.py").write_text("mine")
     graded.result = FAILING
@@ -137,7 +90,7 @@ def test_start_asks_before_replacing_a_workspace_not_at_the_start(runner, course
 
     accepted = runner.invoke(cli.app, ["start", "02", "--prepare-only"], input="y\n")
     assert accepted.exit_code == 0
-    assert (workspace / "app" / "main.py").read_text() == HELLO
+    assert (workspace / "app" / "main.py").read_text() == hello
     [saved] = (workspace.parent / ".workbook" / "backups").iterdir()
     assert (saved / "app" / "main.py").read_text() == "mine"
     assert f"Your previous files are in {saved}/" in accepted.output
@@ -250,7 +203,7 @@ def test_a_lesson_without_hints_says_so(runner, course):
 # --- reset ---------------------------------------------------------------------------------------
 
 
-def test_reset_says_where_the_old_workspace_is(runner, course, workspace):
+def test_reset_says_where_the_old_workspace_is(runner, course, workspace, hello):
     (workspace / "app").mkdir(parents=True)
     (workspace / "app" / "main.py").write_text("mine")
     result = runner.invoke(cli.app, ["reset", "02", "--yes"])
@@ -258,7 +211,7 @@ def test_reset_says_where_the_old_workspace_is(runner, course, workspace):
     [saved] = (workspace.parent / ".workbook" / "backups").iterdir()
     assert f"Your previous files are in {saved}/" in result.output
     assert (saved / "app" / "main.py").read_text() == "mine"
-    assert (workspace / "app" / "main.py").read_text() == HELLO
+    assert (workspace / "app" / "main.py").read_text() == hello
 
 
 def test_reset_asks_first_and_changes_nothing_on_no(runner, course, workspace):
@@ -400,7 +353,7 @@ HELLO_WORLD = lessons.CHECKPOINTS / "01_hello_world"
 
 
 @pytest.fixture
-def real_course(tmp_path, monkeypatch):
+def real_course(tmp_path, monkeypatch, notebook):
     """The repository's checkpoints, with solutions/ standing in for the notebooks that may not exist yet."""
     if not (HELLO_WORLD / "app").is_dir() or not (HELLO_WORLD / "tests").is_dir():
         pytest.skip("checkpoints/01_hello_world (app/ and tests/) does not exist yet")

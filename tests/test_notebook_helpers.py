@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from workbook import grading, lessons
+from workbook import lessons
 from workbook import workspace as ws
 from workbook.grading import Failure, SuiteResult
 from workbook.notebook import (
@@ -26,59 +26,22 @@ from workbook.notebook import (
     summary,
 )
 
-HELLO = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\ndef root():\n    return {"message": "Hello World"}\n'
-
-
-def notebook(title: str) -> str:
-    return json.dumps({"cells": [], "metadata": {"workbook": {"title": title}}, "nbformat": 4, "nbformat_minor": 5})
-
 
 @pytest.fixture
-def course(tmp_path, monkeypatch):
-    """Lessons 01 and 02 in tmp_path/course; checkpoint 01 holds a hello-world app, 02 only a suite folder."""
-    root = tmp_path / "course"
-    (root / "solutions").mkdir(parents=True)
-    (root / "solutions" / "01_hello.ipynb").write_text(notebook("Hello"))
-    (root / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks"))
-    (root / "checkpoints" / "01_hello" / "app").mkdir(parents=True)
-    (root / "checkpoints" / "01_hello" / "app" / "__init__.py").write_text("")
-    (root / "checkpoints" / "01_hello" / "app" / "main.py").write_text(HELLO)
-    (root / "checkpoints" / "02_tasks" / "tests").mkdir(parents=True)  # its suite (grading is stubbed)
-    monkeypatch.setattr(lessons, "SOLUTIONS", root / "solutions")
-    monkeypatch.setattr(lessons, "CHECKPOINTS", root / "checkpoints")
-    lessons.all_lessons.cache_clear()
-    yield root
-    lessons.all_lessons.cache_clear()
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    """The learner's workspace (not created yet); begin() finds it through WORKBOOK_WORKSPACE.
+def workspace(workspace, monkeypatch, tmp_path):
+    """The shared workspace (tests/conftest.py); begin() finds it through WORKBOOK_WORKSPACE.
 
     The current directory is restored after the test, since begin() changes into the workspace.
     """
-    folder = tmp_path / "learner" / "workspace"
-    monkeypatch.setenv("WORKBOOK_WORKSPACE", str(folder))
     monkeypatch.chdir(tmp_path)
-    return folder
+    return workspace
 
 
 @pytest.fixture
-def graded(monkeypatch):
-    """grading.run_suite replaced by a stub that answers `.result` and lists its calls."""
-
-    class Stub:
-        def __init__(self):
-            self.result = SuiteResult(exit_code=0, passed=4, total=4)
-            self.calls = []
-
-        def __call__(self, lesson, app_dir, extra_args=(), timeout=300):
-            self.calls.append((lesson.slug, app_dir))
-            return self.result
-
-    stub = Stub()
-    monkeypatch.setattr(grading, "run_suite", stub)
-    return stub
+def graded(graded):
+    """The shared grading.run_suite stub (tests/conftest.py), answering that all 4 checks pass."""
+    graded.result = SuiteResult(exit_code=0, passed=4, total=4)
+    return graded
 
 
 @pytest.fixture
@@ -96,9 +59,9 @@ def app_folder(tmp_path):
 
 
 @pytest.fixture
-def session(course, app_folder):
+def session(course, app_folder, hello):
     """A LessonSession for lesson 02 on app_folder's folder, closed afterwards."""
-    made = LessonSession(lessons.find_lesson("02"), app_folder(HELLO))
+    made = LessonSession(lessons.find_lesson("02"), app_folder(hello))
     yield made
     made.close()
 
@@ -106,9 +69,9 @@ def session(course, app_folder):
 # --- begin() ---------------------------------------------------------------------------------------
 
 
-def test_begin_creates_a_missing_workspace_from_the_previous_checkpoint(course, workspace, graded, capsys):
+def test_begin_creates_a_missing_workspace_from_the_previous_checkpoint(course, workspace, graded, capsys, hello):
     lesson = begin("02_tasks")
-    assert (workspace / "app" / "main.py").read_text() == HELLO
+    assert (workspace / "app" / "main.py").read_text() == hello
     assert os.getcwd() == str(workspace.resolve())
     assert lesson.workspace == workspace.resolve()
     printed = capsys.readouterr().out
@@ -124,15 +87,15 @@ def test_begin_fills_an_empty_workspace_folder(course, workspace, graded):
     assert (workspace / "app" / "main.py").is_file()
 
 
-def test_begin_keeps_a_workspace_that_passes_the_previous_milestone(course, workspace, graded, capsys):
+def test_begin_keeps_a_workspace_that_passes_the_previous_milestone(course, workspace, graded, capsys, hello):
     ws.start_from(lessons.find_lesson("02"), workspace)
-    (workspace / "app" / "main.py").write_text(HELLO + "# mine\n")
+    (workspace / "app" / "main.py").write_text(hello + "# mine\n")
     begin("02_tasks")
-    assert (workspace / "app" / "main.py").read_text() == HELLO + "# mine\n"
+    assert (workspace / "app" / "main.py").read_text() == hello + "# mine\n"
     assert "passes milestone 01" in capsys.readouterr().out
 
 
-def test_begin_leaves_a_workspace_not_at_the_start_untouched_and_says_what_to_do(course, workspace, graded, capsys):
+def test_begin_leaves_a_workspace_not_at_the_start_untouched_and_says_what_to_do(course, workspace, graded, capsys, hello):
     workspace.mkdir(parents=True)
     (workspace / "app").mkdir()
     (workspace / "app" / "main.py").write_text("broken(")
@@ -152,7 +115,7 @@ def test_begin_leaves_a_workspace_not_at_the_start_untouched_and_says_what_to_do
     [saved] = (workspace.parent / ".workbook" / "backups").iterdir()
     assert f"Your previous files are in {saved}/" in capsys.readouterr().out
     assert (saved / "app" / "main.py").read_text() == "broken("
-    assert (workspace / "app" / "main.py").read_text() == HELLO
+    assert (workspace / "app" / "main.py").read_text() == hello
 
 
 def test_begin_prints_nothing_that_changes_between_runs(course, workspace, graded, capsys):
@@ -208,9 +171,9 @@ def test_outside_ipython_there_is_nothing_to_install():
 # --- client() ------------------------------------------------------------------------------------------
 
 
-def test_client_sees_edits_made_after_the_previous_client(session, app_folder):
+def test_client_sees_edits_made_after_the_previous_client(session, app_folder, hello):
     assert session.client().get("/").json() == {"message": "Hello World"}
-    app_folder(HELLO.replace("Hello World", "Hello again"))
+    app_folder(hello.replace("Hello World", "Hello again"))
     assert session.client().get("/").json() == {"message": "Hello again"}
 
 
@@ -252,8 +215,8 @@ def test_serve_runs_a_real_server_on_loopback_until_stopped(session):
         urllib.request.urlopen(server.url + "/", timeout=2)
 
 
-def test_a_server_is_a_context_manager(app_folder):
-    with Server(app_folder(HELLO)) as server:
+def test_a_server_is_a_context_manager(app_folder, hello):
+    with Server(app_folder(hello)) as server:
         assert server.running
     assert not server.running
 

@@ -6,67 +6,21 @@ is a hello-world app plus its milestone suite in tests/) and lesson 02, which st
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from workbook import grading, lessons
 from workbook import workspace as ws
 from workbook.grading import Failure, SuiteResult
 
-HELLO = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\ndef root():\n    return {"message": "Hello World"}\n'
-
-
-def notebook(title: str) -> str:
-    return json.dumps({"cells": [], "metadata": {"workbook": {"title": title}}, "nbformat": 4, "nbformat_minor": 5})
-
 
 @pytest.fixture
-def course(tmp_path, monkeypatch):
-    """Lessons 01 and 02 in tmp_path/course; checkpoint 01 holds app/ and its suite in tests/."""
-    root = tmp_path / "course"
-    (root / "solutions").mkdir(parents=True)
-    (root / "solutions" / "01_hello.ipynb").write_text(notebook("Hello"))
-    (root / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks"))
-    checkpoint = root / "checkpoints" / "01_hello"
-    (checkpoint / "app").mkdir(parents=True)
-    (checkpoint / "app" / "__init__.py").write_text("")
-    (checkpoint / "app" / "main.py").write_text(HELLO)
+def course(course):
+    """The shared course (tests/conftest.py), whose checkpoint 01 also holds a cache in app/ and a test in its suite."""
+    checkpoint = course / "checkpoints" / "01_hello"
     (checkpoint / "app" / "__pycache__").mkdir()
     (checkpoint / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\0")
-    (checkpoint / "tests").mkdir()
     (checkpoint / "tests" / "test_hello.py").write_text("def test_nothing():\n    pass\n")
-    monkeypatch.setattr(lessons, "SOLUTIONS", root / "solutions")
-    monkeypatch.setattr(lessons, "CHECKPOINTS", root / "checkpoints")
-    lessons.all_lessons.cache_clear()
-    yield root
-    lessons.all_lessons.cache_clear()
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    """Where the learner's workspace goes (not created yet); WORKBOOK_WORKSPACE points at it."""
-    folder = tmp_path / "learner" / "workspace"
-    monkeypatch.setenv("WORKBOOK_WORKSPACE", str(folder))
-    return folder
-
-
-@pytest.fixture
-def graded(monkeypatch):
-    """Replace grading.run_suite with a stub: set `.result`; `.calls` lists (lesson slug, folder, extra_args)."""
-
-    class Stub:
-        result = SuiteResult(exit_code=0, passed=3, total=3)
-        calls: list = []
-
-        def __call__(self, lesson, app_dir, extra_args=(), timeout=300):
-            self.calls.append((lesson.slug, app_dir, tuple(extra_args)))
-            return self.result
-
-    stub = Stub()
-    stub.calls = []
-    monkeypatch.setattr(grading, "run_suite", stub)
-    return stub
+    return course
 
 
 def test_state_lives_beside_the_workspace(workspace):
@@ -86,15 +40,15 @@ def test_the_first_lesson_starts_from_an_empty_app_folder(course):
     assert ws.starting_files(lessons.find_lesson("01")) == {}
 
 
-def test_a_lesson_starts_from_the_previous_checkpoint_without_its_suite_or_caches(course):
+def test_a_lesson_starts_from_the_previous_checkpoint_without_its_suite_or_caches(course, hello):
     files = ws.starting_files(lessons.find_lesson("02"))
-    assert files == {"app/__init__.py": b"", "app/main.py": HELLO.encode()}
+    assert files == {"app/__init__.py": b"", "app/main.py": hello.encode()}
 
 
-def test_start_from_fills_a_missing_workspace(course, workspace):
+def test_start_from_fills_a_missing_workspace(course, workspace, hello):
     backup = ws.start_from(lessons.find_lesson("02"), workspace)
     assert backup is None, "nothing was there, so nothing is backed up"
-    assert (workspace / "app" / "main.py").read_text() == HELLO
+    assert (workspace / "app" / "main.py").read_text() == hello
     assert not (workspace / "tests").exists()
 
 
@@ -113,9 +67,9 @@ def test_a_workspace_holding_the_previous_checkpoint_is_at_the_start_without_gra
     assert graded.calls == []
 
 
-def test_an_edited_workspace_is_at_the_start_when_it_passes_the_previous_milestone(course, workspace, graded):
+def test_an_edited_workspace_is_at_the_start_when_it_passes_the_previous_milestone(course, workspace, graded, hello):
     ws.start_from(lessons.find_lesson("02"), workspace)
-    (workspace / "app" / "main.py").write_text(HELLO + "# my own words\n")
+    (workspace / "app" / "main.py").write_text(hello + "# my own words\n")
     ready, reason = ws.at_start_or_beyond(lessons.find_lesson("02"), workspace)
     assert ready, reason
     assert graded.calls == [("01_hello", workspace, ())]
@@ -193,11 +147,9 @@ def test_record_remembers_the_latest_check_of_each_lesson(course, workspace):
     assert (workspace.parent / ".workbook" / "progress.json").is_file()
 
 
-def test_a_lesson_that_moves_routes_grades_the_previous_milestone_with_its_options_too(course, workspace, monkeypatch):
+def test_a_lesson_that_moves_routes_grades_the_previous_milestone_with_its_options_too(course, workspace, monkeypatch, notebook):
     """Lesson 02 keeps suite 01 under /api/v1: a workspace passing only that way is at the start."""
-    (course / "solutions" / "02_tasks.ipynb").write_text(json.dumps(
-        {"cells": [], "metadata": {"workbook": {"title": "Tasks", "keeps": {"01_hello": ["--api-prefix", "/api/v1"]}}},
-         "nbformat": 4, "nbformat_minor": 5}))
+    (course / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", keeps={"01_hello": ["--api-prefix", "/api/v1"]}))
     lessons.all_lessons.cache_clear()
     workspace.mkdir(parents=True)
     (workspace / "main.py").write_text("moved")
