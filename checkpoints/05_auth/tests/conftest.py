@@ -1,16 +1,23 @@
 """Fixtures for the lesson 05 suite: sign people up, and check that a request was turned away.
 
-A learner's app hashes with Argon2's defaults (about 0.1 s a hash), so every test registers
-and logs in as few people as it can.
+A learner's app hashes with Argon2's defaults (0.1 to 0.3 s a hash), so a test module registers
+and logs in Ada and Bob once, into a template database, and each test that only needs them
+(`people`) starts from a copy of it. Only tests about registering, logging in or hashing
+register or log in people themselves.
 """
 
 import secrets
-from dataclasses import dataclass, field
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import jwt
 import pytest
 
+from workbook.loader import forget_app, with_time_limit
 from workbook.testing import bearer, login, register, show
 
 USERS = "/api/v1/users"
@@ -40,29 +47,124 @@ class Account:
     user: dict  # what POST /api/v1/users answered
     token: str = ""
     claims: dict = field(default_factory=dict)  # the token's payload, read without checking it
+    logged_in: tuple[float, float] = (0.0, 0.0)  # time.time() when the login was sent, and when it answered
 
     @property
     def headers(self) -> dict[str, str]:
         return bearer(self.token)
 
 
+def enroll(client, name: str) -> Account:
+    """Register name@example.com through the app, then log in."""
+    email, password = f"{name}@example.com", f"pw-{secrets.token_hex(8)}"
+    r = register(client, email, password, full_name=name.capitalize())
+    assert r.status_code == 201, f"POST {USERS} should register {email} with 201 Created, got {show(r)}." + (
+        NO_USERS_ROUTE if r.status_code in (404, 405) else ""
+    )
+    sent = time.time()
+    token = issue_token(client, email, password)
+    return Account(email, password, r.json(), token, read_claims(token), (sent, time.time()))
+
+
 @pytest.fixture
-def sign_up():
-    """sign_up(client, name, log_in=True) -> Account: register name@example.com, then log in."""
+def log_in():
+    """log_in(client, account) -> Account: the same person with a new token, from a login through client."""
 
-    def sign_up(client, name: str, *, log_in: bool = True) -> Account:
-        email, password = f"{name}@example.com", f"pw-{secrets.token_hex(8)}"
-        r = register(client, email, password, full_name=name.capitalize())
-        assert r.status_code == 201, f"POST {USERS} should register {email} with 201 Created, got {show(r)}." + (
-            NO_USERS_ROUTE if r.status_code in (404, 405) else ""
-        )
-        account = Account(email, password, r.json())
-        if log_in:
-            account.token = issue_token(client, email, password)
-            account.claims = read_claims(account.token)
-        return account
+    def again(client, account: Account) -> Account:
+        sent = time.time()
+        token = issue_token(client, account.email, account.password)
+        return replace(account, token=token, claims=read_claims(token), logged_in=(sent, time.time()))
 
-    return sign_up
+    return again
+
+
+class People(NamedTuple):
+    ada: Account
+    bob: Account
+
+
+class Unregistered:
+    """Stands in for Ada and Bob when signing them up failed: a test that uses them fails with the reason."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+    @property
+    def ada(self) -> Account:
+        raise self.error
+
+    bob = ada
+
+    def __iter__(self):
+        raise self.error
+
+
+class Seed:
+    """One test module's template database, with Ada and Bob registered and logged in."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.secret_key = secrets.token_hex(32)
+        self.template: Path | None = None
+        self.people: People | None = None
+        self.failure: str | None = None  # why registering or logging in failed, told again to every test
+        self.attempts = 0
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory) -> Seed:
+    return Seed(tmp_path_factory.mktemp("seed"))
+
+
+@pytest.fixture
+def people(request, seed: Seed, load_app, grading_env) -> People | Unregistered:
+    """Ada and Bob, registered and logged in, already in this test's database (a copy of the module's).
+
+    Ask for it BEFORE `client`: the test's app must load after the copy, and with the SECRET_KEY
+    that signed their tokens.
+    """
+    assert "app.main" not in sys.modules, "The `people` fixture must come before `client` in the test's parameters."
+    url = grading_env["DATABASE_URL"]
+    grading_env["SECRET_KEY"] = seed.secret_key
+    if not url.startswith("sqlite:///"):  # a database server: sign them up in this test's own database
+        return sign_up_people(request, load_app)
+    if seed.people is None:
+        if seed.failure is not None:
+            return Unregistered(AssertionError(seed.failure))
+        seed.attempts += 1
+        template = seed.folder / f"template-{seed.attempts}.db"  # a fresh file: a failed attempt may have left users
+        found = sign_up_people(request, load_app, DATABASE_URL=f"sqlite:///{template}")
+        forget_app()  # close the template's connections
+        if isinstance(found, Unregistered):
+            if isinstance(found.error, AssertionError):
+                seed.failure = str(found.error)
+            return found  # anything else (the app crashed) is tried again, so each test shows its own traceback
+        seed.people, seed.template = found, template
+    copy_database(seed.template, Path(url.removeprefix("sqlite:///")))
+    return seed.people
+
+
+def sign_up_people(request, load_app, **overrides: str) -> People | Unregistered:
+    """Register and log in Ada and Bob through a freshly loaded app; a failure is kept for the test to raise."""
+    # Imported here, not at the top: the plugin imports it while the app is preflighted.
+    from fastapi.testclient import TestClient
+
+    try:
+        with TestClient(with_time_limit(load_app(**overrides), request.config.getoption("request_timeout"))) as client:
+            return People(enroll(client, "ada"), enroll(client, "bob"))
+    except Exception as error:  # noqa: BLE001 - raised again in each test that uses Ada and Bob
+        return Unregistered(error)
+
+
+def copy_database(source: Path, destination: Path) -> None:
+    """Copy a SQLite database with its write-ahead log folded in (the backup API reads both)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    source_db, destination_db = sqlite3.connect(source), sqlite3.connect(destination)
+    try:
+        source_db.backup(destination_db)
+    finally:
+        source_db.close()
+        destination_db.close()
 
 
 def issue_token(client, email: str, password: str) -> str:

@@ -33,8 +33,8 @@ def add_task(client, account, title: str) -> dict:
     return r.json()
 
 
-def test_a_task_belongs_to_the_user_who_created_it(client, sign_up):
-    ada = sign_up(client, "ada")
+def test_a_task_belongs_to_the_user_who_created_it(people, client):
+    ada = people.ada
     r = client.post(TASKS, json={"title": "Write the first program", "owner_id": ada.user["id"] + 1000}, headers=ada.headers)
     assert r.status_code in (201, 422), f"POST {TASKS} should answer 201 Created, got {show(r)}."
     if r.status_code == 422:  # an app may refuse a field it does not take; then send the plain task
@@ -60,8 +60,8 @@ def test_a_task_belongs_to_the_user_who_created_it(client, sign_up):
     )
 
 
-def test_another_users_task_cannot_be_read_or_listed(client, sign_up):
-    ada, bob = sign_up(client, "ada"), sign_up(client, "bob")
+def test_another_users_task_cannot_be_read_or_listed(people, client):
+    ada, bob = people
     task = add_task(client, ada, "Ada's secret plan")
     bobs = add_task(client, bob, "Bob's own task")
     r = client.get(f"{TASKS}/{task['id']}", headers=bob.headers)
@@ -79,8 +79,8 @@ def test_another_users_task_cannot_be_read_or_listed(client, sign_up):
     assert [each["id"] for each in own.json()] == [task["id"]], f"GET {TASKS} for Ada should list only Ada's task, got {show(own)}."
 
 
-def test_another_users_task_cannot_be_changed_or_deleted(client, sign_up):
-    ada, bob = sign_up(client, "ada"), sign_up(client, "bob")
+def test_another_users_task_cannot_be_changed_or_deleted(people, client):
+    ada, bob = people
     task = add_task(client, ada, "Ada's secret plan")
     url = f"{TASKS}/{task['id']}"
     r = client.patch(url, json={"title": "Bob was here", "status": "done"}, headers=bob.headers)

@@ -115,7 +115,8 @@ def test_a_login_answers_a_bearer_token_that_users_me_accepts(client):
 
 def test_an_unknown_email_and_a_wrong_password_get_the_same_answer(client):
     """Could an attacker learn which emails are registered from the login answers?"""
-    assert register(client, "known@example.com", "the right password").status_code == 201
+    registered = register(client, "known@example.com", "the right password")
+    assert registered.status_code == 201, f"POST {USERS} should answer 201 Created, got {show(registered)}."
     wrong = login(client, "known@example.com", "a wrong password")
     unknown = login(client, "nobody@example.com", "the right password")
     for r, what in ((wrong, "a wrong password"), (unknown, "an unknown email")):
