@@ -52,7 +52,7 @@ def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float = 300
         # Its own --basetemp: concurrent pytest runs must not prune each other's temporary folders.
         own = ["--workbook-report", str(report), "--basetemp", str(Path(scratch) / "tmp")]
         command = suite_command(lesson, app_dir, [*extra_args, *own])
-        env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         env.pop("WORKBOOK_APP_DIR", None)
         try:
             done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
