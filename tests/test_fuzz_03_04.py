@@ -30,6 +30,14 @@ IGNORED_CHECKS = [schemathesis.checks.allow_header_conformance]
 tally = {slug: {"cases": 0, "seconds": 0.0} for slug in SLUGS}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def report_the_tally():
+    """With -s, say how many cases each app saw and how long their calls took."""
+    yield
+    for slug, counts in tally.items():
+        print(f"\nfuzz {slug}: {counts['cases']} cases, {counts['seconds']:.1f} s in calls")
+
+
 @contextmanager
 def reference_app(slug: str, scratch: Path):
     """The checkpoint's app, imported from a copy in scratch, its database a file there, tables made."""
@@ -120,11 +128,3 @@ def test_fuzz_03_database(case, app_03):
 @limits
 def test_fuzz_04_project_structure(case, app_04):
     call("04_project_structure", case, app_04)
-
-
-def test_fuzz_generated_cases():
-    """Runs last in this file: every app saw cases (pytest -s prints how many, and their time)."""
-    for slug, counts in tally.items():
-        print(f"\nfuzz {slug}: {counts['cases']} cases, {counts['seconds']:.1f} s in calls")
-    if all(counts["cases"] == 0 for counts in tally.values()):
-        pytest.skip("run with the fuzz tests selected to count cases")

@@ -38,6 +38,13 @@ IGNORED_CHECKS = [schemathesis.checks.allow_header_conformance, schemathesis.che
 tally = {"cases": 0, "seconds": 0.0}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def report_the_tally():
+    """With -s, say how many cases the fuzzer sent and how long their calls took."""
+    yield
+    print(f"\nfuzz {SLUG}: {tally['cases']} cases, {tally['seconds']:.1f} s in calls")
+
+
 @contextmanager
 def reference_app(scratch: Path):
     """The checkpoint's app, imported from a copy in scratch, with its tables made."""
@@ -163,10 +170,3 @@ def test_a_garbage_authorization_header_answers_401(signed_in, authorization):
         r = client.get(url, headers={"Authorization": authorization.encode("utf-8")})
         assert r.status_code == 401, f"{authorization[:30]!r} on {url}: {r.status_code} {r.text[:200]}"
         assert r.headers.get("www-authenticate", "").lower().startswith("bearer")
-
-
-def test_fuzz_generated_cases():
-    """Runs last in this file: the fuzzer saw cases (pytest -s prints how many, and their time)."""
-    print(f"\nfuzz {SLUG}: {tally['cases']} cases, {tally['seconds']:.1f} s in calls")
-    if tally["cases"] == 0:
-        pytest.skip("run with the fuzz tests selected to count cases")

@@ -133,7 +133,6 @@ def test_begin_prints_nothing_that_changes_between_runs(course, workspace, grade
 
 
 def test_the_transformer_drops_marker_lines_and_keeps_the_code():
-    pytest.importorskip("workbook.builder", reason="workbook.builder (strip_markers) is not written yet")
     cell = [
         "%%writefile app/main.py\n",
         "def root():\n",
@@ -149,7 +148,6 @@ def test_the_transformer_drops_marker_lines_and_keeps_the_code():
 
 
 def test_the_transformer_leaves_a_cell_without_markers_as_it_is():
-    pytest.importorskip("workbook.builder", reason="workbook.builder (strip_markers) is not written yet")
     cell = ["x = 1\n", "print(x)"]
     assert drop_solution_markers(cell) == cell
 
