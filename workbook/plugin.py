@@ -46,7 +46,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[MILESTONE_IDS] = set()
     config.pluginmanager.register(ResultRecorder(config), "workbook-results")
     chosen = config.getoption("app_dir")
-    config.stash[EARLY] = {Path(chosen).expanduser().resolve(): loader.Preflight(chosen)} if chosen else {}
+    collects_here = hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
+    early = chosen and collects_here  # an xdist controller collects nothing: its workers preflight
+    config.stash[EARLY] = {Path(chosen).expanduser().resolve(): loader.Preflight(chosen)} if early else {}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for preflight in config.stash.get(EARLY, {}).values():  # never collected (--help, a usage error)
+        preflight.verdict()
 
 
 # --- which folder a test grades ------------------------------------------------------------------
@@ -76,7 +83,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         early.pop(unused).verdict()  # reap it
     if not folders:
         return
-    started = {folder: early.get(folder) or loader.Preflight(folder) for folder in folders}
+    started = {folder: early.pop(folder, None) or loader.Preflight(folder) for folder in folders}
     _warm_imports()
     verdicts = {folder: preflight.verdict() for folder, preflight in started.items()}
     errors = {folder: message for folder, message in verdicts.items() if message}
