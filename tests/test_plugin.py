@@ -46,6 +46,10 @@ BROKEN_APPS = {
         ["app/main.py", "line 2", "app.core"],
     ),
     "missing_package": ("import not_installed_pkg\n", ["app/main.py", "line 1", "not_installed_pkg", "pip install"]),
+    "misspelt_package": ("import sqlmodle\n", ["app/main.py", "line 1", "Did you mean 'sqlmodel'?"]),
+    "misspelt_local_module": (
+        "from app.modles import Task\n", ["app/main.py", "line 1", "Did you mean 'app.models'?"],
+    ),
     "no_app": ("from fastapi import FastAPI\napplication = FastAPI()\n", ["app/main.py", "defines no `app`"]),
     "app_not_asgi": ("app = 'hello'\n", ["app/main.py", "not an ASGI app"]),
     "exits_at_import": ("import sys\nsys.exit(1)\n", ["app/main.py", "line 2", "sys.exit"]),
@@ -63,6 +67,7 @@ BROKEN_APPS = {
 def write_app(folder: Path, main: str) -> Path:
     (folder / "app").mkdir(parents=True)
     (folder / "app" / "__init__.py").write_text("")
+    (folder / "app" / "models.py").write_text("")
     (folder / "app" / "main.py").write_text(textwrap.dedent(main))
     return folder
 
@@ -149,6 +154,15 @@ def test_a_failure_names_the_learners_line_not_the_frameworks(suite, tmp_path):
     assert "The app raised KeyError: 'text'" in run.stdout
     assert "app/main.py, line 10, in read_root" in run.stdout
     assert "site-packages" not in run.stdout and "Traceback" not in run.stdout
+
+
+def test_a_route_that_returns_nothing_is_told_in_plain_words(suite, tmp_path):
+    forgot = HELLO.replace("from fastapi import FastAPI", "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\n\nclass Greeting(BaseModel):\n    message: str\n")
+    forgot = forgot.replace('@app.get("/")', '@app.get("/", response_model=Greeting)').replace('    return {"message"', '    {"message"')
+    learner = write_app(tmp_path / "learner", forgot)
+    run = grade(suite, "--app-dir", str(learner))
+    assert "did you forget `return`?" in run.stdout
+    assert "app-copy" not in run.stdout, "paths inside the graded copy are shown relative to the learner's folder"
 
 
 def test_an_assertion_shows_its_own_sentence(suite, tmp_path):

@@ -22,6 +22,8 @@ def test_the_learner_command_opens_the_first_lesson():
     assert learner.endswith(f"workbook start {all_lessons()[0].number}")
 
 
-def test_every_lesson_is_in_the_readmes_table():
+def test_every_lesson_is_in_the_readmes_table_with_its_time():
     for lesson in all_lessons():
-        assert f"| {lesson.slug.replace('_', ' ', 1)} |" in README, f"README's lesson table should list {lesson.slug}"
+        row = next((line for line in README.splitlines() if line.startswith(f"| {lesson.slug.replace('_', ' ', 1)} |")), None)
+        assert row, f"README's lesson table should list {lesson.slug}"
+        assert row.endswith(f"| {lesson.minutes} min |"), f"README says {row!r}; the notebook says {lesson.minutes} min"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from difflib import get_close_matches
 from fnmatch import fnmatch
 import importlib
 import json
 import os
+import pkgutil
 import re
 import secrets
 import shutil
@@ -274,10 +276,18 @@ def _explain_missing(outcome: dict, copy: Path) -> str:
     where = _learner_frame(outcome["frames"], copy)
     if name == "app" or name.startswith("app."):
         relative = name.replace(".", "/")
+        known = [".".join(p.relative_to(copy).with_suffix("").parts).removesuffix(".__init__") for p in copy.glob("app/**/*.py")]
+        nearest = get_close_matches(name, known, n=1, cutoff=0.8)
+        if nearest:
+            return f"no module named '{name}' (imported{where}). Did you mean '{nearest[0]}'?"
         creator = lesson_creating(f"{relative}/__init__.py") or lesson_creating(f"{relative}.py")
         fix = f"Lesson {creator.number} creates {relative}{'/__init__.py' if (creator.checkpoint / relative).is_dir() else '.py'}." if creator else f"Create {relative}.py."
         return f"no module named '{name}' (imported{where}). {fix}"
-    return f"no module named '{name}' (imported{where}). Install it in this environment (pip install {name.split('.')[0]}) or fix the import."
+    installed = sorted({module.name for module in pkgutil.iter_modules()})
+    nearest = get_close_matches(name.split(".")[0], installed, n=1, cutoff=0.8)
+    if nearest:  # a typo: never suggest installing a misspelt name
+        return f"no module named '{name}' (imported{where}). Did you mean '{nearest[0]}'?"
+    return f"no module named '{name}' (imported{where}). Check the spelling; if it is right, install it in this environment (pip install {name.split('.')[0]})."
 
 
 def _explain_crash(where: str, copy: Path, finished: subprocess.CompletedProcess, seconds: float) -> str:

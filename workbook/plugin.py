@@ -309,10 +309,27 @@ def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
             text = text[:cut]
         return f"{text}\n  (in {location})" if text else location
     frames = _learner_frames(item, excinfo)
-    raised = f"{excinfo.typename}: {_ANSI.sub('', str(error))}"
+    raised = f"{excinfo.typename}: {_in_learner_terms(item, str(error))}"
+    if _returned_nothing(error):
+        raised += "\nThe route returned None where its response_model expects data: did you forget `return`?"
     if frames:
         return f"The app raised {raised}\n" + "\n".join(frames) + f"\n  (in {location})"
     return f"{raised}\n  (in {location})"
+
+
+def _in_learner_terms(item: pytest.Item, text: str) -> str:
+    """Colour codes stripped, and paths inside the graded copy shown relative to the learner's folder."""
+    text = _ANSI.sub("", text)
+    workdir = item.stash.get(WORKDIR, None)
+    return text.replace(f"{workdir}/", "") if workdir else text
+
+
+def _returned_nothing(error: BaseException) -> bool:
+    """A response validation error whose input is None at the top of the response: a missing return."""
+    errors = getattr(error, "errors", None)
+    if type(error).__name__ != "ResponseValidationError" or not callable(errors):
+        return False
+    return any(e.get("input", ...) is None and tuple(e.get("loc", ()))[:1] == ("response",) for e in errors())
 
 
 def _test_location(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:

@@ -14,7 +14,7 @@ def where_to_look_after_post(r) -> str:
     if r.status_code == 200:
         return 'The route works but answers 200: pass status_code=201 to @app.post("/tasks", ...).'
     if r.status_code == 422:
-        return "The app rejected a valid body: the limits on TaskCreate's fields are too strict (compare them with the lesson)."
+        return "The app rejected a valid body: the limits on the body model's fields are too strict (compare them with the lesson)."
     return "Look at the POST /tasks route in app/main.py."
 
 
@@ -67,7 +67,7 @@ def expect_rejected(client):
         assert r.status_code == 422, (
             f"POST /tasks should reject {why} with 422 Unprocessable Content, got {show(r)}. "
             + (where_to_look_after_post(r) if r.status_code in (404, 405) else
-               "Declare the limit on TaskCreate's field (Field(...), an Enum or Literal, a date type) "
+               "Declare the limit on the body model's field (Field(...), an Enum or Literal, a date type) "
                "so that FastAPI validates the body before your function runs.")
         )
         error = r.json()

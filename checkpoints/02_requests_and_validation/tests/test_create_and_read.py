@@ -7,7 +7,8 @@ def test_creating_a_task_answers_201_with_the_task(client):
     r = client.post("/tasks", json={"title": "Buy milk"})
     assert r.status_code == 201, (
         f"POST /tasks should answer 201 Created, got {show(r)}. "
-        'Pass status_code=201 to @app.post("/tasks", ...) in app/main.py (a 404 or 405 means the route is missing).'
+        "A 404 or 405 means there is no POST /tasks route yet: add one with @app.post(\"/tasks\", ...) in app/main.py; "
+        "any other status: pass status_code=201 to that decorator."
     )
     assert r.json().get("title") == "Buy milk", (
         f"POST /tasks should answer the task it created, title included, got {show(r)}. Return the stored task."
@@ -30,10 +31,10 @@ def test_created_task_echoes_every_field_sent(create_task):
         "due_date": "2026-12-01",
     }
     task = create_task(**sent)
-    got = {key: task.get(key) for key in sent}
+    got = {key: task.get(key, "(missing)") for key in sent}
     assert got == sent, (
         f"POST /tasks should answer the fields it was sent; sent {sent}, got back {got}. "
-        "Build the stored task from every field of the body (task_in.model_dump())."
+        "A key shown as (missing) is not declared on the body model or the response model; a changed value was not copied from the body (task_in.model_dump())."
     )
 
 
@@ -43,7 +44,7 @@ def test_fields_left_out_get_their_defaults(create_task):
     got = {key: task.get(key, "(missing)") for key in expected}
     assert got == expected, (
         f"A task created with only a title should get the defaults {expected}, got {got}. "
-        "Check the defaults on TaskCreate's fields."
+        "Check that the body's model declares each field with its default."
     )
 
 
