@@ -22,6 +22,7 @@ from workbook.notebook import (
     ServerDidNotStart,
     begin,
     drop_solution_markers,
+    app_error_report,
     install_marker_transformer,
     summary,
 )
@@ -265,3 +266,30 @@ def test_a_check_of_an_app_that_cannot_load_says_why(course):
     assert summary(lessons.find_lesson("02"), result) == (
         "No checks ran: the app could not load.\nCould not load the app in workspace/: SyntaxError"
     )
+
+
+# --- errors from the learner's files ---------------------------------------------------------------
+
+
+def test_an_error_raised_in_the_workspace_shows_only_the_workspace_frames(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "broken.py").write_text("def read():\n    return {}['x']\n")
+    scope: dict = {}
+    exec(compile((tmp_path / "app" / "broken.py").read_text(), str(tmp_path / "app" / "broken.py"), "exec"), scope)
+    try:
+        scope["read"]()
+    except KeyError as error:
+        report = app_error_report(error, tmp_path)
+    assert report == "Your app raised KeyError: 'x'\n  app/broken.py, line 2, in read\n    return {}['x']"
+
+
+def test_a_syntax_error_in_the_workspace_names_its_file_and_line(tmp_path):
+    error = SyntaxError("'(' was never closed", (str(tmp_path / "app" / "main.py"), 2, 14, "app = FastAPI(\n"))
+    assert app_error_report(error, tmp_path) == "app/main.py, line 2: SyntaxError: '(' was never closed\n    app = FastAPI("
+
+
+def test_an_error_outside_the_workspace_is_left_to_ipython(tmp_path):
+    try:
+        1 / 0
+    except ZeroDivisionError as error:
+        assert app_error_report(error, tmp_path) is None

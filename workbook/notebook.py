@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 from workbook import workspace as ws
@@ -53,6 +54,46 @@ def install_marker_transformer(shell=None) -> bool:
     return True
 
 
+def app_error_report(error: BaseException, workspace: Path) -> str | None:
+    """An error that came from the learner's files, told with those frames only; None otherwise."""
+    workspace = Path(workspace).resolve()
+
+    def relative(filename: str | None) -> str | None:
+        try:
+            return str(Path(filename).resolve().relative_to(workspace)) if filename else None
+        except ValueError:
+            return None
+
+    if isinstance(error, SyntaxError) and relative(error.filename):
+        text = (error.text or "").strip()
+        return f"{relative(error.filename)}, line {error.lineno}: SyntaxError: {error.msg}" + (f"\n    {text}" if text else "")
+    frames = [(relative(f.filename), f) for f in traceback.extract_tb(error.__traceback__)]
+    shown = [f"  {where}, line {f.lineno}, in {f.name}\n    {(f.line or '').strip()}" for where, f in frames if where]
+    if not shown:
+        return None
+    return f"Your app raised {type(error).__name__}: {error}\n" + "\n".join(shown)
+
+
+def install_app_error_handler(workspace: Path, shell=None) -> bool:
+    """Show errors raised in the workspace's files without the framework's frames (dozens of them)."""
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    if shell is None:
+        return False
+
+    def handler(shell, etype, value, tb, tb_offset=None):  # IPython ignores what it returns
+        report = app_error_report(value, workspace)
+        if report is None:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        else:
+            print(report, file=sys.stderr)
+
+    shell.set_custom_exc((Exception,), handler)
+    return True
+
+
 # --- begin ------------------------------------------------------------------------------------------
 
 
@@ -69,6 +110,7 @@ def begin(slug: str) -> LessonSession:
     print(session.prepare())
     os.chdir(session.workspace)
     install_marker_transformer()
+    install_app_error_handler(session.workspace)
     return session
 
 
