@@ -8,21 +8,16 @@ cells a fresh TestClient of the app, a real server in the background, and the ch
 from __future__ import annotations
 
 import atexit
-import collections
 import os
-import socket
-import subprocess
 import sys
-import threading
-import time
 import traceback
 from pathlib import Path
 
 from workbook import workspace as ws
 from workbook.lessons import Lesson, find_lesson, workspace_dir
+from workbook.server import Server, ServerDidNotStart, free_port  # noqa: F401 (cells and tests use them from here)
 
 REQUEST_SECONDS = 15
-SERVER_START_SECONDS = 20
 
 
 # --- the marker transformer -----------------------------------------------------------------------
@@ -211,104 +206,3 @@ def summary(lesson: Lesson, result) -> str:
         first = result.failures[0]
         return f"{result.passed} of {result.total} checks pass.\nFirst failure: {first.test}\n{first.message}"
     return f"The check could not run (pytest exit code {result.exit_code})."
-
-
-# --- a real server in the background ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-class ServerDidNotStart(RuntimeError):
-    pass
-
-
-class Server:
-    """uvicorn serving app.main:app from a folder, in a subprocess. Use .url; .stop() ends it."""
-
-    def __init__(self, folder: Path, port: int | None = None):
-        self.folder = Path(folder)
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-        self._output: collections.deque[str] = collections.deque(maxlen=20)
-
-    def __repr__(self) -> str:
-        state = "running" if self.running else "stopped"
-        return f"<Server {self.url} {state}>"
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)]
-
-    def start(self, seconds: float = SERVER_START_SECONDS) -> Server:
-        if not _port_is_free(self.port):
-            raise ServerDidNotStart(
-                f"Port {self.port} on 127.0.0.1 is already in use. Stop what uses it, or pass another port: lesson.serve(port=8001)."
-            )
-        self.process = subprocess.Popen(
-            self.command(), cwd=self.folder, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
-        )
-        threading.Thread(target=self._collect, daemon=True).start()
-        atexit.register(self.stop)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.process.wait()
-                time.sleep(0.05)  # let the reader take the last lines
-                raise ServerDidNotStart(f"The server stopped before it answered (exit {self.process.returncode}).{self._last_lines()}")
-            if self._accepts():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise ServerDidNotStart(f"The server did not accept connections within {seconds:g} s.{self._last_lines()}")
-
-    def _collect(self) -> None:
-        for line in self.process.stdout:
-            self._output.append(line.rstrip("\n"))
-
-    def _last_lines(self) -> str:
-        lines = list(self._output)
-        return ("\nIts last output:\n" + "\n".join(lines)) if lines else ""
-
-    def _accepts(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def __enter__(self) -> Server:
-        if self.process is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -204,47 +200,20 @@ def client(make_client):
 @pytest.fixture
 def live_server(workdir: Path, grading_env: dict[str, str]):
     """live_server(**overrides) -> base URL of the app under a real uvicorn on 127.0.0.1."""
-    import httpx
+    from workbook.server import Server, ServerDidNotStart
 
-    servers: list[subprocess.Popen] = []
+    with ExitStack() as servers:
 
-    def start(**overrides: str | None) -> str:
-        env = {**os.environ, **grading_env, **overrides}
-        env = {name: value for name, value in env.items() if value is not None}
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"],
-            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        servers.append(server)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                output = server.stdout.read()[-1500:]
-                pytest.fail(f"The app stopped while uvicorn was starting it:\n{output}", pytrace=False)
+        def start(**overrides: str | None) -> str:
+            env = {**os.environ, **grading_env, **overrides}  # an override of None unsets the variable
+            server = Server(workdir, env={name: value for name, value in env.items() if value is not None})
             try:
-                httpx.get(f"{url}/health", timeout=1)
-                return url
-            except httpx.TransportError:
-                time.sleep(0.05)
-        pytest.fail("uvicorn did not answer GET /health within 20 s.", pytrace=False)
+                servers.enter_context(server)  # uvicorn accepts connections once the app's startup ran
+            except ServerDidNotStart as error:
+                pytest.fail(f"Could not serve the app with uvicorn: {error}", pytrace=False)
+            return server.url
 
-    yield start
-    for server in servers:
-        server.terminate()
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        yield start
 
 
 # --- failure output a learner can read ---------------------------------------------------------
