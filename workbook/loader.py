@@ -221,11 +221,6 @@ class Preflight:
             return _explain(json.loads(self.result_file.read_text()), self.where, self.copy)
 
 
-def preflight(folder: Path, env: dict[str, str] | None = None, seconds: float = PREFLIGHT_SECONDS) -> str | None:
-    """Try to load the app in folder in a subprocess: None when it loads, else one clear message."""
-    return Preflight(folder, env, seconds).verdict()
-
-
 def _relative(filename: str | None, copy: Path) -> str | None:
     if not filename:
         return None
