@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
@@ -164,6 +163,8 @@ def stdin_is_interactive() -> bool:
 
 def walk_hints(found: list[Hint], interactive: bool) -> None:
     """Show hints: all at once, or one at a time with the answer after Enter."""
+    from rich.markdown import Markdown  # imported here: it costs every other command 0.15 s
+
     console = out()
 
     def show(markdown: str) -> None:  # rendered in a terminal, as written when piped

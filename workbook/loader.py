@@ -105,7 +105,12 @@ def import_app(folder: Path):
     _imported_from = str(Path(folder).resolve())
     sys.path.insert(0, _imported_from)
     importlib.invalidate_caches()
-    module = importlib.import_module("app.main")
+    # Write no bytecode: an edit within the same second that keeps the file's size would not show.
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        module = importlib.import_module("app.main")
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     if not hasattr(module, "app"):
         raise AttributeError("app/main.py defines no `app`. Create it at module level: app = FastAPI().")
     return module.app
@@ -161,9 +166,20 @@ try:
     if not callable(app):
         report(kind="not_asgi", type=type(app).__name__)
     stage = "startup"
-    from starlette.testclient import TestClient
-    with TestClient(app):
-        pass
+    import asyncio
+
+    async def run_lifespan():  # what a server does: startup, then shutdown (no HTTP client to import)
+        messages = asyncio.Queue()
+        messages.put_nowait({"type": "lifespan.startup"})
+
+        async def send(message):
+            if message["type"] == "lifespan.startup.complete":
+                messages.put_nowait({"type": "lifespan.shutdown"})
+
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+        await app(scope, messages.get, send)
+
+    asyncio.run(run_lifespan())
 except SystemExit as e:
     report(kind="exit", stage=stage, code=repr(e.code), frames=frames(e.__traceback__))
 except SyntaxError as e:

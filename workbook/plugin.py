@@ -6,9 +6,11 @@ works from the repo root. Suites reach the app only through the fixtures below.
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import re
+import shutil
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -137,10 +139,27 @@ def tasks_url(api_prefix: str) -> str:
     return f"{api_prefix}/tasks"
 
 
+@pytest.fixture(scope="session")
+def snapshot_of(tmp_path_factory: pytest.TempPathFactory):
+    """snapshot_of(folder) -> one copy of the graded folder for the whole run, its Python compiled.
+
+    Every test copies it: all tests grade the same files, and none compiles them again.
+    """
+    made: dict[Path, Path] = {}
+
+    def snapshot(folder: Path) -> Path:
+        if folder not in made:
+            made[folder] = loader.copy_app_folder(folder, tmp_path_factory.mktemp("snapshot") / "app-copy")
+            compileall.compile_dir(made[folder], quiet=2)  # a file that does not compile fails at import, as it would
+        return made[folder]
+
+    return snapshot
+
+
 @pytest.fixture
-def workdir(request: pytest.FixtureRequest, app_dir: Path, tmp_path: Path) -> Path:
+def workdir(request: pytest.FixtureRequest, app_dir: Path, snapshot_of, tmp_path: Path) -> Path:
     """A fresh copy of the graded folder: the app's working directory for this test."""
-    copy = loader.copy_app_folder(app_dir, tmp_path / "app-copy")
+    copy = Path(shutil.copytree(snapshot_of(app_dir), tmp_path / "app-copy"))  # copy2 keeps the times the bytecode checks
     request.node.stash[WORKDIR] = copy
     return copy
 
@@ -198,17 +217,20 @@ def client(make_client):
 
 
 @pytest.fixture
-def live_server(workdir: Path, grading_env: dict[str, str]):
-    """live_server(**overrides) -> base URL of the app under a real uvicorn on 127.0.0.1."""
-    from workbook.server import Server, ServerDidNotStart
+def live_server(load_app):
+    """live_server(**overrides) -> base URL of the app under a real uvicorn on 127.0.0.1.
+
+    uvicorn serves from a thread of this process: the app is loaded like any test's, and its
+    event loop is uvicorn's own, so a route that blocks it shows.
+    """
+    from workbook.server import ServerDidNotStart, ThreadedServer
 
     with ExitStack() as servers:
 
         def start(**overrides: str | None) -> str:
-            env = {**os.environ, **grading_env, **overrides}  # an override of None unsets the variable
-            server = Server(workdir, env={name: value for name, value in env.items() if value is not None})
+            server = ThreadedServer(load_app(**overrides))
             try:
-                servers.enter_context(server)  # uvicorn accepts connections once the app's startup ran
+                servers.enter_context(server)
             except ServerDidNotStart as error:
                 pytest.fail(f"Could not serve the app with uvicorn: {error}", pytrace=False)
             return server.url

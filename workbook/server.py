@@ -1,9 +1,10 @@
-"""The app under a real uvicorn on 127.0.0.1, in a subprocess: for notebook cells and for suites."""
+"""The app under a real uvicorn on 127.0.0.1: in a subprocess for notebook cells, in a thread for suites."""
 
 from __future__ import annotations
 
 import atexit
 import collections
+import logging
 import socket
 import subprocess
 import sys
@@ -108,6 +109,71 @@ class Server:
         if self.process is None:
             self.start()
         return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class _Remember(logging.Handler):
+    """Keeps the last lines uvicorn logged, so a failed start can say why."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: collections.deque[str] = collections.deque(maxlen=5)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            line += f" {type(error).__name__}: {error}"
+        self.lines.append(line)
+
+
+class ThreadedServer:
+    """An ASGI app already imported, under a real uvicorn on 127.0.0.1, in a thread of this process.
+
+    Suites use it: nothing to import again, so it starts in milliseconds, and the app runs
+    with the settings it was loaded with. Use .url; .stop() ends it.
+    """
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))  # bound here: no other process can take the port meanwhile
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=5)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+        self._log = _Remember()
+
+    def start(self, seconds: float = SERVER_START_SECONDS) -> ThreadedServer:
+        logger = logging.getLogger("uvicorn.error")
+        logger.addHandler(self._log)
+        try:
+            self.thread.start()
+            deadline = time.monotonic() + seconds
+            while not self.server.started:
+                if not self.thread.is_alive():
+                    said = "".join(f"\n{line}" for line in self._log.lines)
+                    raise ServerDidNotStart(f"The app's startup failed.{said}")
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise ServerDidNotStart(f"The app did not finish its startup within {seconds:g} s.")
+                time.sleep(0.01)
+        finally:
+            logger.removeHandler(self._log)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)  # a handler stuck in a worker thread is left behind (daemon)
+        self.socket.close()
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
