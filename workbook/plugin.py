@@ -82,7 +82,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not folders:
         return
     started = {folder: early.pop(folder, None) or loader.Preflight(folder) for folder in folders}
-    _warm_imports()
+    _warm_imports(serves=any("live_server" in getattr(item, "fixturenames", ()) for item in items))
     verdicts = {folder: preflight.verdict() for folder, preflight in started.items()}
     errors = {folder: message for folder, message in verdicts.items() if message}
     if not errors:
@@ -91,12 +91,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items[:] = [item for item in items if not (_is_milestone(item) and graded_folder(config, item.path) in errors)]
 
 
-def _warm_imports() -> None:
-    """Import what every test needs while the preflights run in their own processes."""
+def _warm_imports(serves: bool) -> None:
+    """Import what the tests need while the preflights run in their own processes."""
     import fastapi.testclient  # noqa: F401
 
     try:
         import sqlmodel  # noqa: F401
+
+        if serves:  # a test runs the app under uvicorn
+            import uvicorn  # noqa: F401
     except ImportError:
         pass
 

@@ -3,7 +3,7 @@
 A learner's app hashes with Argon2's defaults (0.1 to 0.3 s a hash), so the suite registers and
 logs in Ada and Bob once, into a template database, keeping the app's answers; each test that
 needs them (`people`) starts from a copy of that database. A test hashes more only where that
-is its point.
+is its point. Tests that only read share one loaded app (`reader`) instead of loading their own.
 """
 
 import contextlib
