@@ -26,6 +26,7 @@ from workbook.notebook import (
     install_marker_transformer,
     summary,
 )
+from workbook.server import ThreadedServer
 
 
 @pytest.fixture
@@ -293,3 +294,37 @@ def test_an_error_outside_the_workspace_is_left_to_ipython(tmp_path):
         1 / 0
     except ZeroDivisionError as error:
         assert app_error_report(error, tmp_path) is None
+
+
+# --- ThreadedServer (the live_server fixture's) -----------------------------------------------------
+
+
+def asgi_app(lifespan_fails: bool = False):
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+
+    @asynccontextmanager
+    async def lifespan(app):
+        if lifespan_fails:
+            raise RuntimeError("the database is not there")
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+    app.get("/health")(lambda: {"status": "ok"})
+    return app
+
+
+def test_a_threaded_server_serves_an_imported_app_until_stopped():
+    with ThreadedServer(asgi_app()) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url + "/health", timeout=5) as response:
+            assert json.load(response) == {"status": "ok"}
+    assert not server.thread.is_alive()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(server.url + "/health", timeout=2)
+
+
+def test_a_threaded_server_whose_startup_fails_says_why():
+    with pytest.raises(ServerDidNotStart, match="(?s)startup failed.*RuntimeError: the database is not there"):
+        ThreadedServer(asgi_app(lifespan_fails=True)).start()

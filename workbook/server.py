@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import logging
 import socket
 import subprocess
@@ -145,8 +146,12 @@ class ThreadedServer:
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
         self._log = _Remember()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(SystemExit):  # uvicorn exits when the app's startup fails: start() says so
+            self.server.run(sockets=[self.socket])
 
     def start(self, seconds: float = SERVER_START_SECONDS) -> ThreadedServer:
         logger = logging.getLogger("uvicorn.error")
