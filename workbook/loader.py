@@ -25,6 +25,7 @@ IGNORED_NAMES = (
     ".pytest_cache", ".workbook", ".venv", "venv", ".git", "node_modules",
 )
 PREFLIGHT_SECONDS = 20
+COPY_NAME = "app-copy"  # every copy of a graded folder is named so: its frames are the learner's own
 
 
 def is_ignored(relative: Path) -> bool:
@@ -209,7 +210,7 @@ class Preflight:
             return
         self.scratch = tempfile.TemporaryDirectory(prefix="workbook-preflight-")
         scratch = Path(self.scratch.name)
-        self.copy = copy_app_folder(self.folder, scratch / "app-copy")
+        self.copy = copy_app_folder(self.folder, scratch / COPY_NAME)
         self.result_file = scratch / "result.json"
         self.process = subprocess.Popen(
             [sys.executable, "-c", _PROBE, str(self.result_file), str(seconds)],

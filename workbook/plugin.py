@@ -23,7 +23,6 @@ RESULTS = pytest.StashKey[list]()
 MILESTONE_IDS = pytest.StashKey[set]()
 HUNG = pytest.StashKey[set]()  # folders whose app already left a request unanswered
 AFTER_A_HANG = 2.0  # seconds: one hung request is enough evidence; later ones fail fast
-WORKDIR = pytest.StashKey[Path]()
 EARLY = pytest.StashKey[dict]()  # preflights started before collection
 
 
@@ -152,7 +151,7 @@ def snapshot_of(tmp_path_factory: pytest.TempPathFactory):
 
     def snapshot(folder: Path) -> Path:
         if folder not in made:
-            made[folder] = loader.copy_app_folder(folder, tmp_path_factory.mktemp("snapshot") / "app-copy")
+            made[folder] = loader.copy_app_folder(folder, tmp_path_factory.mktemp("snapshot") / loader.COPY_NAME)
             compileall.compile_dir(made[folder], quiet=2)  # a file that does not compile fails at import, as it would
         return made[folder]
 
@@ -160,11 +159,9 @@ def snapshot_of(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def workdir(request: pytest.FixtureRequest, app_dir: Path, snapshot_of, tmp_path: Path) -> Path:
+def workdir(app_dir: Path, snapshot_of, tmp_path: Path) -> Path:
     """A fresh copy of the graded folder: the app's working directory for this test."""
-    copy = Path(shutil.copytree(snapshot_of(app_dir), tmp_path / "app-copy"))  # copy2 keeps the times the bytecode checks
-    request.node.stash[WORKDIR] = copy
-    return copy
+    return Path(shutil.copytree(snapshot_of(app_dir), tmp_path / loader.COPY_NAME))  # copy2 keeps the times the bytecode checks
 
 
 @pytest.fixture
@@ -312,10 +309,11 @@ def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
 
 
 def _in_learner_terms(item: pytest.Item, text: str) -> str:
-    """Colour codes stripped, and paths inside the graded copy shown relative to the learner's folder."""
-    text = _ANSI.sub("", text)
-    workdir = item.stash.get(WORKDIR, None)
-    return text.replace(f"{workdir}/", "") if workdir else text
+    """Colour codes stripped, and paths inside a graded copy shown relative to the learner's folder."""
+    return _INSIDE_A_COPY.sub("", _ANSI.sub("", text))
+
+
+_INSIDE_A_COPY = re.compile(rf"[^\s'\"]*[/\\]{re.escape(loader.COPY_NAME)}[/\\]")
 
 
 def _returned_nothing(error: BaseException) -> bool:
@@ -335,15 +333,13 @@ def _test_location(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
 
 
 def _learner_frames(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> list[str]:
-    workdir = item.stash.get(WORKDIR, None)
-    if workdir is None:
-        return []
+    """The frames in the learner's files: in any copy of the graded folder (a fixture may load its own)."""
     shown = []
     for entry in excinfo.traceback:
-        try:
-            relative = Path(entry.path).resolve().relative_to(workdir.resolve())
-        except ValueError:
+        parts = Path(entry.path).parts
+        if loader.COPY_NAME not in parts:
             continue
+        relative = Path(*parts[len(parts) - parts[::-1].index(loader.COPY_NAME):])
         code = str(entry.statement).strip()
         shown.append(f"  {relative}, line {entry.lineno + 1}, in {entry.name}\n    {code}")
     return shown
