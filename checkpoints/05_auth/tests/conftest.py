@@ -3,7 +3,7 @@
 A learner's app hashes with Argon2's defaults (0.1 to 0.3 s a hash), so the suite registers and
 logs in Ada and Bob once, into a template database, keeping the app's answers; each test that
 needs them (`people`) starts from a copy of that database. A test hashes more only where that
-is its point. Tests that only read share one loaded app (`reader`) instead of loading their own.
+is its point. Tests whose requests should change nothing share one loaded app (`reader`).
 """
 
 import contextlib
@@ -193,11 +193,13 @@ def people(request, seed: Seed, workdir: Path, grading_env) -> People | Unregist
 
 @pytest.fixture
 def reader(request, people, seed: Seed, workdir: Path, tmp_path_factory, monkeypatch):
-    """A client for the tests that only read (GET with some token): they share one loaded app.
+    """A client for the tests whose requests should change nothing (reads, logins, refused
+    registrations): they share one loaded app.
 
-    Loading an app costs a test about 60 ms; these tests change nothing, so one is enough. It runs
-    in its own folder, on its own copy of Ada and Bob's database, with their SECRET_KEY. A test
-    that may change data takes `client` instead.
+    Loading an app costs a test about 60 ms, and one is enough for them. It runs in its own folder,
+    on its own copy of Ada and Bob's database, with their SECRET_KEY. A test that changes data, or
+    whose requests a buggy app could turn into changes that mislead the tests after it (a second
+    Ada), takes `client` instead.
     """
     if seed.people is None or isinstance(people, Unregistered):  # no template to share
         return request.getfixturevalue("client")

@@ -72,8 +72,8 @@ INVALID_REGISTRATIONS = [
 ]
 
 
-def test_an_invalid_registration_answers_422(client):
-    answers = [(what, client.post(USERS, json=body)) for body, what in INVALID_REGISTRATIONS]
+def test_an_invalid_registration_answers_422(reader):
+    answers = [(what, reader.post(USERS, json=body)) for body, what in INVALID_REGISTRATIONS]
     wrong = [f"with {what}: {show(r)}" for what, r in answers if r.status_code != 422]
     assert not wrong, (
         f"POST {USERS} should answer 422 to each invalid body, but answered\n- " + "\n- ".join(wrong) + "\n"
