@@ -136,7 +136,7 @@ class Seed:
 
 @dataclass
 class SharedApp:
-    """An app loaded once for the tests that only read, with the settings and folder it was loaded in."""
+    """The app that `reader` tests share, with the settings and folder it was loaded in."""
 
     client: object  # an entered TestClient
     module: object  # its app.main, to tell whether another test has loaded an app since
@@ -218,16 +218,24 @@ def reader(request, people, seed: Seed, workdir: Path, tmp_path_factory, monkeyp
     return shared.client
 
 
-def load_shared_app(workdir: Path, env: dict[str, str], seconds: float) -> SharedApp:
-    from fastapi.testclient import TestClient
-
+@contextlib.contextmanager
+def running_in(workdir: Path, env: dict[str, str]):
+    """This process as an app expects it: its folder the working directory, its settings in the environment."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(workdir)
         for name, value in env.items():
             patch.setenv(name, value)
+        yield
+
+
+def load_shared_app(workdir: Path, env: dict[str, str], seconds: float) -> SharedApp:
+    """Import the app from workdir with env, and enter a client (its startup runs) that outlives the test."""
+    from fastapi.testclient import TestClient
+
+    with running_in(workdir, env):
         client = TestClient(with_time_limit(import_app(workdir), seconds))
         client.__enter__()
-        return SharedApp(client, sys.modules["app.main"], env, workdir)
+    return SharedApp(client, sys.modules["app.main"], env, workdir)
 
 
 def sign_up_people(request, workdir: Path, env: dict[str, str]) -> People | Unregistered:
@@ -236,10 +244,7 @@ def sign_up_people(request, workdir: Path, env: dict[str, str]) -> People | Unre
     from fastapi.testclient import TestClient
 
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(workdir)
-            for name, value in env.items():
-                patch.setenv(name, value)
+        with running_in(workdir, env):
             app = with_time_limit(import_app(workdir), request.config.getoption("request_timeout"))
             with TestClient(app) as client:
                 return People(enroll(client, "ada"), enroll(client, "bob"))
