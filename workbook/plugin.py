@@ -188,13 +188,20 @@ def load_app(workdir: Path, grading_env: dict[str, str], monkeypatch: pytest.Mon
 
 
 @pytest.fixture
-def make_client(request: pytest.FixtureRequest, load_app):
-    """make_client(app=None) -> an entered TestClient (lifespan ran), closed after the test."""
-    from fastapi.testclient import TestClient
-
+def request_time_limit(request: pytest.FixtureRequest) -> float:
+    """Seconds a request may take: --request-timeout, or far less once the app has left one unanswered."""
     limit = request.config.getoption("request_timeout")
     if graded_folder(request.config, request.path) in request.config.stash[HUNG]:
         limit = min(limit, AFTER_A_HANG)
+    return limit
+
+
+@pytest.fixture
+def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: float):
+    """make_client(app=None) -> an entered TestClient (lifespan ran), closed after the test."""
+    from fastapi.testclient import TestClient
+
+    limit = request_time_limit
     as_user = request.config.getoption("as_user")
     with ExitStack() as clients:
 
@@ -299,8 +306,8 @@ def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
         if cut > 0:
             text = text[:cut]
         return f"{text}\n  (in {location})" if text else location
-    frames = _learner_frames(item, excinfo)
-    raised = f"{excinfo.typename}: {_in_learner_terms(item, str(error))}"
+    frames = _learner_frames(excinfo)
+    raised = f"{excinfo.typename}: {_in_learner_terms(str(error))}"
     if _returned_nothing(error):
         raised += "\nThe route returned None where its response_model expects data: did you forget `return`?"
     if frames:
@@ -308,7 +315,7 @@ def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
     return f"{raised}\n  (in {location})"
 
 
-def _in_learner_terms(item: pytest.Item, text: str) -> str:
+def _in_learner_terms(text: str) -> str:
     """Colour codes stripped, and paths inside a graded copy shown relative to the learner's folder."""
     return _INSIDE_A_COPY.sub("", _ANSI.sub("", text))
 
@@ -332,7 +339,7 @@ def _test_location(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
     return f"{item.location[0]}:{line}"
 
 
-def _learner_frames(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> list[str]:
+def _learner_frames(excinfo: pytest.ExceptionInfo) -> list[str]:
     """The frames in the learner's files: in any copy of the graded folder (a fixture may load its own)."""
     shown = []
     for entry in excinfo.traceback:

@@ -20,7 +20,13 @@ import httpx
 import jwt
 import pytest
 
-from workbook.loader import COPY_NAME, forget_app, grading_settings, import_app, with_time_limit
+from workbook.loader import (
+    COPY_NAME,
+    forget_app,
+    grading_settings,
+    import_app,
+    with_time_limit,
+)
 from workbook.testing import bearer, login, show
 
 USERS = "/api/v1/users"
@@ -142,6 +148,7 @@ class SharedApp:
     module: object  # its app.main, to tell whether another test has loaded an app since
     env: dict[str, str]
     workdir: Path
+    time_limit: float  # seconds a request may take, shorter once the app has hung
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # another test's load may have torn its modules down already
@@ -165,7 +172,7 @@ def seed(seeds: dict[Path, Seed], app_dir: Path, tmp_path_factory) -> Seed:
 
 
 @pytest.fixture
-def people(request, seed: Seed, workdir: Path, grading_env) -> People | Unregistered:
+def people(seed: Seed, workdir: Path, grading_env, request_time_limit: float) -> People | Unregistered:
     """Ada and Bob, registered and logged in, already in this test's database (a copy of the suite's).
 
     Ask for it BEFORE `client`: the test's app must load after the copy, and with the SECRET_KEY
@@ -175,13 +182,13 @@ def people(request, seed: Seed, workdir: Path, grading_env) -> People | Unregist
     grading_env["SECRET_KEY"] = seed.secret_key
     login_minutes = {"ACCESS_TOKEN_EXPIRE_MINUTES": str(TOKEN_MINUTES)}
     if not url.startswith("sqlite:///"):  # a database server: sign them up in this test's own database
-        return sign_up_people(request, workdir, {**grading_env, **login_minutes})
+        return sign_up_people(workdir, {**grading_env, **login_minutes}, request_time_limit)
     if seed.people is None:
         if seed.failure is not None:
             return Unregistered(AssertionError(seed.failure))
         seed.attempts += 1
         template = seed.folder / f"template-{seed.attempts}.db"  # a fresh file: a failed attempt may have left users
-        found = sign_up_people(request, workdir, {**grading_env, **login_minutes, "DATABASE_URL": f"sqlite:///{template}"})
+        found = sign_up_people(workdir, {**grading_env, **login_minutes, "DATABASE_URL": f"sqlite:///{template}"}, request_time_limit)
         if isinstance(found, Unregistered):
             if isinstance(found.error, AssertionError):
                 seed.failure = str(found.error)
@@ -192,7 +199,7 @@ def people(request, seed: Seed, workdir: Path, grading_env) -> People | Unregist
 
 
 @pytest.fixture
-def reader(request, people, seed: Seed, workdir: Path, tmp_path_factory, monkeypatch):
+def reader(request, people, seed: Seed, workdir: Path, tmp_path_factory, monkeypatch, request_time_limit: float):
     """A client for the tests whose requests should change nothing (reads, logins, refused
     registrations): they share one loaded app.
 
@@ -204,14 +211,15 @@ def reader(request, people, seed: Seed, workdir: Path, tmp_path_factory, monkeyp
     if seed.people is None or isinstance(people, Unregistered):  # no template to share
         return request.getfixturevalue("client")
     shared = seed.reader
-    if shared is None or sys.modules.get("app.main") is not shared.module:  # none yet, or another test loaded an app
+    if shared is None or sys.modules.get("app.main") is not shared.module or shared.time_limit != request_time_limit:
+        # none yet, another test has loaded an app since, or the app hung and requests now get less time
         if shared is not None:
             shared.close()
         home = tmp_path_factory.mktemp("shared")
         copy_database(seed.template, home / "shared.db")
         env = {**grading_settings(home), "SECRET_KEY": seed.secret_key, "DATABASE_URL": f"sqlite:///{home / 'shared.db'}"}
         folder = Path(shutil.copytree(workdir, home / COPY_NAME))  # this test's fresh copy of the graded folder
-        seed.reader = shared = load_shared_app(folder, env, request.config.getoption("request_timeout"))
+        seed.reader = shared = load_shared_app(folder, env, request_time_limit)
     monkeypatch.chdir(shared.workdir)  # as when it loaded: an app may read its settings at each request
     for name, value in shared.env.items():
         monkeypatch.setenv(name, value)
@@ -235,17 +243,17 @@ def load_shared_app(workdir: Path, env: dict[str, str], seconds: float) -> Share
     with running_in(workdir, env):
         client = TestClient(with_time_limit(import_app(workdir), seconds))
         client.__enter__()
-    return SharedApp(client, sys.modules["app.main"], env, workdir)
+    return SharedApp(client, sys.modules["app.main"], env, workdir, seconds)
 
 
-def sign_up_people(request, workdir: Path, env: dict[str, str]) -> People | Unregistered:
+def sign_up_people(workdir: Path, env: dict[str, str], seconds: float) -> People | Unregistered:
     """Register and log in Ada and Bob through a freshly loaded app; a failure is kept for the test to raise."""
     # Imported here, not at the top: the plugin imports it while the app is preflighted.
     from fastapi.testclient import TestClient
 
     try:
         with running_in(workdir, env):
-            app = with_time_limit(import_app(workdir), request.config.getoption("request_timeout"))
+            app = with_time_limit(import_app(workdir), seconds)
             with TestClient(app) as client:
                 return People(enroll(client, "ada"), enroll(client, "bob"))
     except Exception as error:  # noqa: BLE001 - raised again in each test that uses Ada and Bob
