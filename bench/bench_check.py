@@ -55,7 +55,7 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as scratch:
             workspace = Path(scratch) / "workspace"
-            shutil.copytree(lesson.checkpoint, workspace, ignore=shutil.ignore_patterns("tests", *IGNORED_NAMES))
+            shutil.copytree(lesson.checkpoint, workspace, ignore=shutil.ignore_patterns("milestone", *IGNORED_NAMES))
             times = wall_seconds([workbook, "check", lesson.number], {**env, "WORKBOOK_WORKSPACE": str(workspace)}, args.runs)
         print(row(f"workbook check {lesson.number}  ({lesson.slug})", times))
     if args.full:

@@ -44,7 +44,7 @@ def course(tmp_path, monkeypatch):
     """Lessons 01 and 02 in tmp_path/course, found through lessons.SOLUTIONS and lessons.CHECKPOINTS.
 
     Checkpoint 01 holds app/ (__init__.py and the hello-world main.py) and an empty milestone
-    suite folder tests/; checkpoint 02 only an empty tests/ (grading is stubbed where it would run).
+    suite folder milestone/; checkpoint 02 only an empty milestone/ (grading is stubbed where it would run).
     """
     root = tmp_path / "course"
     (root / "solutions").mkdir(parents=True)
@@ -54,8 +54,8 @@ def course(tmp_path, monkeypatch):
     (checkpoint / "app").mkdir(parents=True)
     (checkpoint / "app" / "__init__.py").write_text("")
     (checkpoint / "app" / "main.py").write_text(HELLO)
-    (checkpoint / "tests").mkdir()
-    (root / "checkpoints" / "02_tasks" / "tests").mkdir(parents=True)
+    (checkpoint / "milestone").mkdir()
+    (root / "checkpoints" / "02_tasks" / "milestone").mkdir(parents=True)
     monkeypatch.setattr(lessons, "SOLUTIONS", root / "solutions")
     monkeypatch.setattr(lessons, "CHECKPOINTS", root / "checkpoints")
     lessons.all_lessons.cache_clear()

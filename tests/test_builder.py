@@ -204,19 +204,19 @@ def test_the_first_lesson_starts_from_an_empty_app_folder(roots, tmp_path):
     assert [path.name for path in workspace.rglob("*")] == ["app"]
 
 
-def test_a_lesson_starts_from_the_previous_checkpoint_without_its_tests_or_ignored_files(roots, tmp_path):
+def test_a_lesson_starts_from_the_previous_checkpoint_without_its_suite_or_ignored_files(roots, tmp_path):
     save(notebook(new_code_cell(SOLVED_MAIN)), roots.solutions / "01_hello.ipynb")
     save(notebook(new_markdown_cell("No files written here.")), roots.solutions / "02_reading.ipynb")
     save(notebook(new_code_cell("%%writefile app/extra.py\nX = 1")), roots.solutions / "03_more.ipynb")
     checkpoint = roots.checkpoints / "01_hello"
-    for name in ("app/main.py", "tests/test_main.py", "app/__pycache__/main.pyc", "tasks.db", ".env"):
+    for name in ("app/main.py", "milestone/test_main.py", "app/__pycache__/main.pyc", "tasks.db", ".env"):
         (checkpoint / name).parent.mkdir(parents=True, exist_ok=True)
         (checkpoint / name).write_text(name)
 
     workspace = prepare_workspace("03_more", tmp_path / "workspace", roots)
 
     assert sorted(generated_files(workspace)) == [".env", "app/main.py"]
-    assert not (workspace / "tests").exists() and not (workspace / "tasks.db").exists()
+    assert not (workspace / "milestone").exists() and not (workspace / "tasks.db").exists()
 
 
 def test_a_workspace_is_only_made_in_an_empty_folder(roots, tmp_path):
@@ -263,8 +263,8 @@ def test_sync_deletes_stale_generated_files_but_keeps_the_suite(tmp_path):
         workspace / "app/main.py": "new",
         checkpoint / "app/main.py": "old",
         checkpoint / "app/old/gone.py": "stale",
-        checkpoint / "tests/test_main.py": "suite",
-        checkpoint / "tests/conftest.py": "suite",
+        checkpoint / "milestone/test_main.py": "suite",
+        checkpoint / "milestone/conftest.py": "suite",
     }
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,7 +274,7 @@ def test_sync_deletes_stale_generated_files_but_keeps_the_suite(tmp_path):
 
     assert sorted(path.relative_to(checkpoint).as_posix() for path in changed) == ["app/main.py", "app/old/gone.py"]
     assert (checkpoint / "app/main.py").read_text() == "new" and not (checkpoint / "app/old").exists()
-    assert sorted(p.name for p in (checkpoint / "tests").iterdir()) == ["conftest.py", "test_main.py"]
+    assert sorted(p.name for p in (checkpoint / "milestone").iterdir()) == ["conftest.py", "test_main.py"]
 
 
 def test_build_makes_a_checkpoint_only_for_lessons_that_write_files(roots, without_kernel):
@@ -293,8 +293,8 @@ def test_check_mode_reports_a_hand_edited_lesson_and_checkpoint_file_by_name(roo
     (roots.lessons / "01_hello.ipynb").write_text("{}")
     (roots.checkpoints / "01_hello/app/main.py").write_text("edited by hand")
     (roots.checkpoints / "01_hello/app/extra.py").write_text("not generated")
-    (roots.checkpoints / "01_hello/tests").mkdir()
-    (roots.checkpoints / "01_hello/tests/test_main.py").write_text("the suite is not generated")
+    (roots.checkpoints / "01_hello/milestone").mkdir()
+    (roots.checkpoints / "01_hello/milestone/test_main.py").write_text("the suite is not generated")
 
     drift = build(check=True, roots=roots)
 

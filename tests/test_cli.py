@@ -161,7 +161,7 @@ def test_check_app_dir_grades_another_folder_and_records_nothing(runner, course,
 
 def test_a_lesson_without_a_milestone_suite_has_nothing_to_check(runner, course, workspace, graded):
     workspace.mkdir(parents=True)
-    (course / "checkpoints" / "02_tasks" / "tests").rmdir()
+    (course / "checkpoints" / "02_tasks" / "milestone").rmdir()
     result = runner.invoke(cli.app, ["check", "02"])
     assert result.exit_code == 2
     assert "Lesson 02 has no milestone suite" in result.output

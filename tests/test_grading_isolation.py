@@ -26,7 +26,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 @pytest.fixture
 def workspace_with_own_database(tmp_path: Path) -> tuple[Path, Path]:
     workspace = tmp_path / "workspace"
-    shutil.copytree(find_lesson(LESSON).checkpoint, workspace, ignore=shutil.ignore_patterns("tests", *IGNORED_NAMES))
+    shutil.copytree(find_lesson(LESSON).checkpoint, workspace, ignore=shutil.ignore_patterns("milestone", *IGNORED_NAMES))
     own = workspace / "my-tasks.db"
     with sqlite3.connect(own) as db:
         db.execute("create table notes (text varchar)")

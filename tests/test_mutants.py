@@ -1,4 +1,4 @@
-"""Planted bugs: every mutant in tests/mutants/NN_slug.toml must make that lesson's suite fail.
+"""Planted bugs: every mutant in checkpoints/NN_slug/milestone/mutants.toml must make that lesson's suite fail.
 
 A mutant is the reference checkpoint with one realistic learner mistake (`bug` says what it
 does, in a learner's words). It must still load (exit 2 would mean the mutant is broken, not
@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 
 from workbook.grading import run_suite
-from workbook.lessons import find_lesson
+from workbook.lessons import all_lessons, find_lesson
 from workbook.loader import IGNORED_NAMES
 
-MUTANTS_DIR = Path(__file__).parent / "mutants"
 MINIMUM = {"01_hello_world": 3, "02_requests_and_validation": 8, "03_database": 8, "04_project_structure": 6, "05_auth": 12}
 
 
 def load_mutants() -> list[tuple[str, dict]]:
     found = []
-    for path in sorted(MUTANTS_DIR.glob("*.toml")):
-        found.extend((path.stem, mutant) for mutant in tomllib.loads(path.read_text())["mutant"])
+    for lesson in all_lessons():
+        if lesson.mutants.is_file():
+            found.extend((lesson.slug, mutant) for mutant in tomllib.loads(lesson.mutants.read_text())["mutant"])
     return found
 
 
@@ -30,13 +30,13 @@ MUTANTS = load_mutants()
 
 
 def plant(slug: str, mutant: dict, destination: Path) -> Path:
-    shutil.copytree(find_lesson(slug).checkpoint, destination, ignore=shutil.ignore_patterns("tests", *IGNORED_NAMES))
+    shutil.copytree(find_lesson(slug).checkpoint, destination, ignore=shutil.ignore_patterns("milestone", *IGNORED_NAMES))
     for edit in mutant["edit"]:
         target = destination / edit["file"]
         source = target.read_text()
         assert source.count(edit["find"]) == 1, (
             f"mutant {mutant['id']}: the text to replace should occur once in {edit['file']}, "
-            f"found {source.count(edit['find'])} times; update tests/mutants/{slug}.toml"
+            f"found {source.count(edit['find'])} times; update checkpoints/{slug}/milestone/mutants.toml"
         )
         target.write_text(source.replace(edit["find"], edit["replace"]))
     return destination

@@ -74,10 +74,10 @@ def write_app(folder: Path, main: str) -> Path:
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Path:
-    """A checkpoint-shaped folder: a correct app/ and a tests/ suite."""
+    """A checkpoint-shaped folder: a correct app/ and a milestone/ suite."""
     checkpoint = write_app(tmp_path / "checkpoint", HELLO)
-    (checkpoint / "tests").mkdir()
-    (checkpoint / "tests" / "test_hello.py").write_text(SUITE)
+    (checkpoint / "milestone").mkdir()
+    (checkpoint / "milestone" / "test_hello.py").write_text(SUITE)
     return checkpoint
 
 
@@ -85,7 +85,7 @@ def grade(suite: Path, *args: str, timeout: float = 120) -> subprocess.Completed
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("WORKBOOK_APP_DIR", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite / "tests"), "-p", "workbook.plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin", "-p", "no:cacheprovider",
          "--basetemp", str(suite.parent / "basetemp"), *args],
         cwd=suite.parent, env=env, capture_output=True, text=True, timeout=timeout,
     )
@@ -106,7 +106,7 @@ def test_app_dir_grades_another_folder(suite, tmp_path):
 def test_the_environment_variable_names_the_folder_too(suite, tmp_path):
     wrong = write_app(tmp_path / "learner", HELLO.replace("Hello World", "Hello"))
     env = {**os.environ, "WORKBOOK_APP_DIR": str(wrong), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    run = subprocess.run([sys.executable, "-m", "pytest", str(suite / "tests"), "-p", "workbook.plugin"],
+    run = subprocess.run([sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout
 
@@ -190,7 +190,7 @@ def test_the_learners_database_url_is_never_used(suite, tmp_path):
     learner = write_app(tmp_path / "learner", db_app)
     own = tmp_path / "own.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{own}", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    run = subprocess.run([sys.executable, "-m", "pytest", str(suite / "tests"), "-p", "workbook.plugin", "--app-dir", str(learner)],
+    run = subprocess.run([sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin", "--app-dir", str(learner)],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout
     assert not own.exists()

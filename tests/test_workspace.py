@@ -1,7 +1,7 @@
 """workbook.workspace: where a lesson starts, backups, resets, and progress.
 
 Every test works on a small course made in a temporary folder: lesson 01 (its checkpoint
-is a hello-world app plus its milestone suite in tests/) and lesson 02, which starts from it.
+is a hello-world app plus its milestone suite in milestone/) and lesson 02, which starts from it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def course(course):
     checkpoint = course / "checkpoints" / "01_hello"
     (checkpoint / "app" / "__pycache__").mkdir()
     (checkpoint / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\0")
-    (checkpoint / "tests" / "test_hello.py").write_text("def test_nothing():\n    pass\n")
+    (checkpoint / "milestone" / "test_hello.py").write_text("def test_nothing():\n    pass\n")
     return course
 
 
@@ -49,7 +49,7 @@ def test_start_from_fills_a_missing_workspace(course, workspace, hello):
     backup = ws.start_from(lessons.find_lesson("02"), workspace)
     assert backup is None, "nothing was there, so nothing is backed up"
     assert (workspace / "app" / "main.py").read_text() == hello
-    assert not (workspace / "tests").exists()
+    assert not (workspace / "milestone").exists()
 
 
 def test_the_first_lesson_gets_an_empty_app_folder(course, workspace):

@@ -6,7 +6,7 @@ solutions/NN_slug.ipynb is the source of truth. From it the builder makes:
   (`### BEGIN SOLUTION: <prompt>` ... `### END SOLUTION`) replaced by
   `# TODO: <prompt>` and `...`, and every code output cleared;
 - checkpoints/NN_slug/: the files the solution writes when it runs in a workspace
-  that starts as the previous checkpoint (checkpoints/NN_slug/tests/ is hand-written
+  that starts as the previous checkpoint (checkpoints/NN_slug/milestone/ is hand-written
   and never touched).
 
 `strip_markers` is imported inside the kernel by workbook.notebook, so this module
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 CELL_TIMEOUT = 180  # seconds a solution cell may run
 PARALLEL_RUNS = 2  # kernels at once in check mode (the machines have 2 cores)
 
-SUITE_FOLDER = "tests"  # checkpoints/NN_slug/tests/: the hand-written milestone suite
+SUITE_FOLDER = "milestone"  # checkpoints/NN_slug/milestone/: the hand-written milestone suite and its mutants
 
 
 class BuildError(Exception):
@@ -296,7 +296,7 @@ def previous_checkpoint(lesson: Lesson | str, roots: Roots = DEFAULT_ROOTS) -> P
 
 def prepare_workspace(lesson: Lesson | str, dest: Path, roots: Roots = DEFAULT_ROOTS) -> Path:
     """Make `dest` the lesson's starting workspace: a copy of the previous checkpoint's files
-    (its tests/ and ignored names left out), or an empty app/ folder for the first lesson."""
+    (its milestone/ and ignored names left out), or an empty app/ folder for the first lesson."""
     if dest.exists() and any(dest.iterdir()):
         raise BuildError(f"{dest} is not empty. Give an empty or new folder for the workspace.")
     source = previous_checkpoint(lesson, roots)
@@ -333,7 +333,7 @@ def checkpoint_drift(workspace: Path, checkpoint: Path) -> list[Path]:
 
 
 def sync_checkpoint(workspace: Path, checkpoint: Path) -> list[Path]:
-    """Make the checkpoint's generated files those of the workspace (tests/ untouched)."""
+    """Make the checkpoint's generated files those of the workspace (milestone/ untouched)."""
     made = generated_files(workspace)
     changed = checkpoint_drift(workspace, checkpoint)
     for target in changed:

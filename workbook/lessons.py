@@ -51,7 +51,12 @@ class Lesson:
 
     @property
     def suite(self) -> Path:
-        return self.checkpoint / "tests"
+        return self.checkpoint / "milestone"
+
+    @property
+    def mutants(self) -> Path:
+        """The planted bugs the milestone suite must catch, beside it."""
+        return self.suite / "mutants.toml"
 
     @property
     def previous(self) -> Lesson | None:

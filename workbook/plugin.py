@@ -53,6 +53,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         preflight.verdict()
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A checkpoint's tests/ is the learner's own suite (lesson 06 on): only its milestone/ is graded here."""
+    folder = Path(collection_path)
+    if folder.name == "tests" and (folder.parent / "milestone").is_dir() and (folder.parent / "app").is_dir():
+        return True
+    return None
+
+
 # --- which folder a test grades ------------------------------------------------------------------
 
 

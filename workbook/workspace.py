@@ -38,8 +38,8 @@ def display_backup(saved: Path) -> str:
 def files_of(folder: Path) -> dict[str, bytes]:
     """Every file under folder that belongs to an app ("app/main.py" -> content).
 
-    Left out, as in checkpoints: caches, databases, the workbook's state, and tests/
-    (a checkpoint's tests/ is the milestone suite, not the learner's files).
+    Left out, as in checkpoints: caches, databases, the workbook's state, and milestone/
+    (a checkpoint's milestone suite, not the learner's files).
     """
     folder = Path(folder)
     found = {}
@@ -47,7 +47,7 @@ def files_of(folder: Path) -> dict[str, bytes]:
         return found
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if relative.parts[0] == "tests" or is_ignored(relative) or not path.is_file():
+        if relative.parts[0] == "milestone" or is_ignored(relative) or not path.is_file():
             continue
         found[relative.as_posix()] = path.read_bytes()
     return found
