@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from workbook.builder import lesson_slugs, prepare_workspace
+from workbook.lessons import current_course
+from workbook.workspace import write_starting_files
 
 _prepared: set[Path] = set()  # notebooks whose workspace is ready
 _temporary: list[Path] = []  # folders to remove at the end of the session
@@ -44,8 +45,9 @@ def fresh_workspace(slug: str) -> Path:
         temporary = Path(tempfile.mkdtemp(prefix=f"workbook-nbval-{slug}-"))
         _temporary.append(temporary)
         workspace = temporary / "workspace"
-    if slug in lesson_slugs():
-        return prepare_workspace(slug, workspace)
+    known = {lesson.slug: lesson for lesson in current_course().lessons}
+    if slug in known:
+        return write_starting_files(known[slug], workspace)
     workspace.joinpath("app").mkdir(parents=True)  # not a lesson: an empty workspace all the same
     return workspace
 

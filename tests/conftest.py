@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from workbook import grading, lessons
+from workbook import grading
 from workbook.grading import SuiteResult
 
 HELLO = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\ndef root():\n    return {"message": "Hello World"}\n'
@@ -39,16 +39,23 @@ def notebook():
     return make_notebook
 
 
+def writefile_cell(path: str, content: str) -> dict:
+    """A solution's code cell that writes `content` to `path` in the workspace."""
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": f"%%writefile {path}\n{content}"}  # fmt: skip
+
+
 @pytest.fixture
 def course(tmp_path, monkeypatch):
-    """Lessons 01 and 02 in tmp_path/course, found through lessons.SOLUTIONS and lessons.CHECKPOINTS.
+    """Lessons 01 and 02 in tmp_path/course, the course $WORKBOOK_COURSE names.
 
-    Checkpoint 01 holds app/ (__init__.py and the hello-world main.py) and an empty milestone
-    suite folder milestone/; checkpoint 02 only an empty milestone/ (grading is stubbed where it would run).
+    Lesson 01 writes app/main.py, so it has a checkpoint: app/ (__init__.py and the hello-world
+    main.py) and an empty milestone suite folder milestone/; lesson 02 writes nothing yet, and its
+    checkpoint folder holds only an empty milestone/ (grading is stubbed where it would run).
     """
     root = tmp_path / "course"
     (root / "solutions").mkdir(parents=True)
-    (root / "solutions" / "01_hello.ipynb").write_text(make_notebook("Hello"))
+    (root / "solutions" / "01_hello.ipynb").write_text(make_notebook("Hello", [writefile_cell("app/main.py", HELLO)]))
     (root / "solutions" / "02_tasks.ipynb").write_text(make_notebook("Tasks"))
     checkpoint = root / "checkpoints" / "01_hello"
     (checkpoint / "app").mkdir(parents=True)
@@ -56,11 +63,8 @@ def course(tmp_path, monkeypatch):
     (checkpoint / "app" / "main.py").write_text(HELLO)
     (checkpoint / "milestone").mkdir()
     (root / "checkpoints" / "02_tasks" / "milestone").mkdir(parents=True)
-    monkeypatch.setattr(lessons, "SOLUTIONS", root / "solutions")
-    monkeypatch.setattr(lessons, "CHECKPOINTS", root / "checkpoints")
-    lessons.all_lessons.cache_clear()
-    yield root
-    lessons.all_lessons.cache_clear()
+    monkeypatch.setenv("WORKBOOK_COURSE", str(root))
+    return root
 
 
 @pytest.fixture
@@ -90,3 +94,51 @@ def graded(monkeypatch):
     stub = SuiteStub()
     monkeypatch.setattr(grading, "run_suite", stub)
     return stub
+
+
+# --- synthetic courses for the builder's tests --------------------------------------------------
+
+SOLVED_MAIN = """%%writefile app/main.py
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/")
+def read_root():
+    ### BEGIN SOLUTION: return {"message": "Hello World"}
+    return {"message": "Hello World"}
+    ### END SOLUTION
+"""
+
+
+class CourseMaker:
+    """An empty course under tmp_path (solutions/, lessons/, checkpoints/); .solution() adds a lesson."""
+
+    solved_main = SOLVED_MAIN
+
+    def __init__(self, root):
+        from workbook.lessons import Course
+
+        self.course = Course(root)
+        for folder in (self.course.solutions, self.course.notebooks, self.course.checkpoints):
+            folder.mkdir(parents=True)
+
+    def notebook(self, *sources: str, title: str = "Hello"):
+        """A solution notebook of code cells (a source starting with '# ' in a line of its own is markdown)."""
+        from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+        cells = [new_markdown_cell(s[2:]) if s.startswith("# ") else new_code_cell(s) for s in sources]
+        return new_notebook(cells=cells, metadata={"workbook": {"title": title, "minutes": 30, "keeps": {}}})
+
+    def solution(self, slug: str, *sources: str):
+        """Write solutions/<slug>.ipynb with these cells; the Lesson it defines."""
+        import nbformat
+
+        nbformat.write(self.notebook(*sources), str(self.course.solutions / f"{slug}.ipynb"))
+        return self.course.find(slug)
+
+
+@pytest.fixture
+def maker(tmp_path) -> CourseMaker:
+    return CourseMaker(tmp_path / "repo")

@@ -39,7 +39,6 @@ def course(course, notebook):
     """The shared course (tests/conftest.py) with two hints in lesson 02's notebook; lesson 01 has none."""
     hints = [markdown("Intro"), markdown(HINT, ["hint"]), markdown("Why 404?\n<details><summary>Show</summary>\nNo task.\n</details>", ["hint"])]
     (course / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", hints))
-    lessons.all_lessons.cache_clear()
     return course
 
 
@@ -98,12 +97,11 @@ def test_start_asks_before_replacing_a_workspace_not_at_the_start(runner, course
 
 def test_jupyter_opens_the_lesson_on_loopback_rooted_at_the_repository(course, monkeypatch):
     monkeypatch.setenv("WORKBOOK_NO_BROWSER", "1")
-    monkeypatch.setattr(lessons, "LESSONS", lessons.REPO / "lessons")
     command = cli.jupyter_command(lessons.find_lesson("02"))
     assert command[1:4] == ["-m", "jupyter", "lab"]
     assert command[4] == "lessons/02_tasks.ipynb"
     assert "--ServerApp.ip=127.0.0.1" in command
-    assert f"--ServerApp.root_dir={lessons.REPO}" in command
+    assert f"--ServerApp.root_dir={course}" in command
     assert "--no-browser" in command
 
 
@@ -302,22 +300,24 @@ def test_submissions_with_the_same_folder_name_keep_their_paths(tmp_path):
 
 @pytest.fixture
 def built(monkeypatch):
-    """builder.build replaced: returns `.drift`, or raises `.error`; `.calls` records its arguments."""
+    """builder.build and builder.check replaced: they return `.drift`, or raise `.error`;
+    `.calls` records (check?, store_outputs, the lesson's slug or None)."""
 
     class Stub:
         drift: list[str] = []
         error: Exception | None = None
         calls: list = []
 
-        def __call__(self, check=False, store_outputs=False, only=None):
-            self.calls.append((check, store_outputs, only))
+        def record(self, checking, only, store_outputs=False):
+            self.calls.append((checking, store_outputs, only.slug if only else None))
             if self.error:
                 raise self.error
             return self.drift
 
     stub = Stub()
     stub.calls = []
-    monkeypatch.setattr(builder, "build", stub)
+    monkeypatch.setattr(builder, "build", lambda course, only=None, store_outputs=False: stub.record(False, only, store_outputs))
+    monkeypatch.setattr(builder, "check", lambda course, only=None: stub.record(True, only))
     return stub
 
 
@@ -349,19 +349,18 @@ def test_a_build_error_is_reported_with_exit_2(runner, built):
 
 # --- real checks against checkpoints/01_hello_world ------------------------------------------------
 
-HELLO_WORLD = lessons.CHECKPOINTS / "01_hello_world"
+HELLO_WORLD = lessons.Course(lessons.REPO).find("01").checkpoint
 
 
 @pytest.fixture
 def real_course(tmp_path, monkeypatch, notebook):
-    """The repository's real checkpoint 01, with a minimal stand-in for its solution notebook."""
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    (solutions / "01_hello_world.ipynb").write_text(notebook("Hello World"))
-    monkeypatch.setattr(lessons, "SOLUTIONS", solutions)
-    lessons.all_lessons.cache_clear()
-    yield
-    lessons.all_lessons.cache_clear()
+    """A course holding a copy of the repository's real checkpoint 01 and its suite, with a stand-in solution."""
+    root = tmp_path / "real"
+    (root / "solutions").mkdir(parents=True)
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "%%writefile app/main.py"}
+    (root / "solutions" / "01_hello_world.ipynb").write_text(notebook("Hello World", [cell]))
+    shutil.copytree(HELLO_WORLD, root / "checkpoints" / "01_hello_world", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("WORKBOOK_COURSE", str(root))
 
 
 @pytest.fixture

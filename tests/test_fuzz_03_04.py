@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from workbook import loader
-from workbook.lessons import CHECKPOINTS
+from workbook.appfiles import copy_app_folder
+from workbook.lessons import find_lesson
 
 SLUGS = ("03_database", "04_project_structure")
 EXAMPLES = 25
@@ -41,7 +42,7 @@ def report_the_tally():
 @contextmanager
 def reference_app(slug: str, scratch: Path):
     """The checkpoint's app, imported from a copy in scratch, its database a file there, tables made."""
-    copy = loader.copy_app_folder(CHECKPOINTS / slug, scratch / slug)
+    copy = copy_app_folder(find_lesson(slug).checkpoint, scratch / slug)
     saved_cwd, saved_url = Path.cwd(), os.environ.get("DATABASE_URL")
     os.chdir(copy)
     os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'fuzz.db'}"

@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 from workbook import loader  # noqa: E402
-from workbook.lessons import CHECKPOINTS  # noqa: E402
+from workbook.appfiles import copy_app_folder  # noqa: E402
+from workbook.lessons import find_lesson  # noqa: E402
 
 SLUG = "05_auth"
 EXAMPLES = 25
@@ -48,7 +49,7 @@ def report_the_tally():
 @contextmanager
 def reference_app(scratch: Path):
     """The checkpoint's app, imported from a copy in scratch, with its tables made."""
-    copy = loader.copy_app_folder(CHECKPOINTS / SLUG, scratch / SLUG)
+    copy = copy_app_folder(find_lesson(SLUG).checkpoint, scratch / SLUG)
     saved_cwd = Path.cwd()
     settings_env = {**ENV, "DATABASE_URL": f"sqlite:///{scratch / 'fuzz.db'}"}
     saved_env = {name: os.environ.get(name) for name in settings_env}

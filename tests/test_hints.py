@@ -30,17 +30,15 @@ def test_a_hint_without_details_is_all_question():
 @pytest.fixture
 def solution(tmp_path, monkeypatch):
     """Lesson 02's solution notebook in a temporary solutions/; write(cells) fills it."""
-    monkeypatch.setattr(lessons, "SOLUTIONS", tmp_path)
-    monkeypatch.setattr(lessons, "LESSONS", tmp_path / "lessons")
+    (tmp_path / "solutions").mkdir()
+    monkeypatch.setenv("WORKBOOK_COURSE", str(tmp_path))
 
     def write(cells):
         notebook = {"cells": cells, "metadata": {"workbook": {"title": "Tasks"}}, "nbformat": 4, "nbformat_minor": 5}
-        (tmp_path / "02_tasks.ipynb").write_text(json.dumps(notebook))
-        lessons.all_lessons.cache_clear()
+        (tmp_path / "solutions" / "02_tasks.ipynb").write_text(json.dumps(notebook))
         return lessons.find_lesson("02")
 
-    yield write
-    lessons.all_lessons.cache_clear()
+    return write
 
 
 def test_hints_are_the_markdown_cells_tagged_hint_in_order(solution):

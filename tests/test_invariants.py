@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.builder import blank_state
+from workbook.checkpoints import blank_state
 from workbook.grading import run_suite
 from workbook.lessons import all_lessons, find_lesson
 

@@ -10,6 +10,7 @@ import pytest
 
 from workbook import grading, lessons
 from workbook import workspace as ws
+from workbook.appfiles import read_app_files
 from workbook.grading import Failure, SuiteResult
 
 
@@ -124,7 +125,7 @@ def test_reset_keeps_every_edited_file_in_the_backup(course, workspace):
     assert (saved / "app" / "main.py").read_text() == "edited"
     assert (saved / "app" / "extra.py").read_text() == "new file"
     assert (saved / "tests" / "test_mine.py").read_text() == "def test_mine(): pass"
-    assert ws.files_of(workspace) == ws.starting_files(lesson)
+    assert read_app_files(workspace) == ws.starting_files(lesson)
     assert not (workspace / "tests").exists()
     assert saved.name.endswith("-reset-02")
 
@@ -150,7 +151,6 @@ def test_record_remembers_the_latest_check_of_each_lesson(course, workspace):
 def test_a_lesson_that_moves_routes_grades_the_previous_milestone_with_its_options_too(course, workspace, monkeypatch, notebook):
     """Lesson 02 keeps suite 01 under /api/v1: a workspace passing only that way is at the start."""
     (course / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", keeps={"01_hello": ["--api-prefix", "/api/v1"]}))
-    lessons.all_lessons.cache_clear()
     workspace.mkdir(parents=True)
     (workspace / "main.py").write_text("moved")
     answers = {(): SuiteResult(exit_code=1, passed=0, total=3), ("--api-prefix", "/api/v1"): SuiteResult(exit_code=0, passed=3, total=3)}

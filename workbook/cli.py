@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -17,9 +14,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from workbook import workspace as ws
+from workbook.classroom import first_failure, grade_exit_code, grade_submissions, submission_names, verdict, write_csv
 from workbook.hints import Hint, hints
-from workbook.lessons import REPO, Lesson, UnknownLesson, all_lessons, find_lesson, workspace_dir
+from workbook.lessons import Lesson, UnknownLesson, all_lessons, current_course, find_lesson, workspace_dir
 from workbook.notebook import summary
+from workbook.server import uvicorn_command
 
 app = typer.Typer(
     help="The FastAPI workbook: start a lesson, check your app, get hints, grade submissions.",
@@ -75,31 +74,11 @@ def _shown(workspace: Path) -> str:
 # --- start ---------------------------------------------------------------------------------------
 
 
-def prepare_workspace(lesson: Lesson, workspace: Path, confirm: Callable[[str], bool]) -> str:
-    """Get the workspace ready for lesson NN, asking before replacing work. Returns what happened."""
-    previous = f"checkpoint {lesson.previous.slug}" if lesson.previous else "an empty app/ folder"
-    if ws.is_blank(workspace):
-        saved = ws.start_from(lesson, workspace)
-        return f"Created {ws.display(workspace)} from {previous}." + _kept(saved)
-    ready, reason = ws.at_start_or_beyond(lesson, workspace)
-    if ready:
-        return reason
-    say(reason)
-    if not confirm(f"Replace {ws.display(workspace)} with {previous}? Your files are backed up first"):
-        return f"Kept {ws.display(workspace)} as it is."
-    saved = ws.start_from(lesson, workspace)
-    return f"{ws.display(workspace)} now starts from {previous}." + _kept(saved)
-
-
-def _kept(saved: Path | None) -> str:
-    return f" Your previous files are in {ws.display_backup(saved)}" if saved else ""
-
-
 def jupyter_command(lesson: Lesson) -> list[str]:
     """`jupyter lab` on the lesson's notebook, on loopback, rooted at the repository."""
     command = [
-        sys.executable, "-m", "jupyter", "lab", str(lesson.notebook.relative_to(REPO)),
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={REPO}",
+        sys.executable, "-m", "jupyter", "lab", str(lesson.notebook.relative_to(lesson.course.root)),
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={lesson.course.root}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
@@ -116,13 +95,13 @@ def start(
     """Open JupyterLab on lesson NN, with the workspace ready for it."""
     lesson = lesson_or_exit(lesson_name)
     workspace = workspace_dir()
-    say(prepare_workspace(lesson, workspace, lambda question: typer.confirm(question, default=False)))
+    say(ws.prepare(lesson, workspace, confirm=lambda question: typer.confirm(question, default=False)))
     if prepare_only:
         return
     if not lesson.notebook.exists():
-        raise fail(f"There is no notebook {lesson.notebook.relative_to(REPO)}. Run `workbook build` to make lessons/.")
+        raise fail(f"There is no notebook {lesson.course.show(lesson.notebook)}. Run `workbook build` to make lessons/.")
     os.environ["WORKBOOK_WORKSPACE"] = str(workspace)  # the kernel finds the same workspace
-    os.chdir(REPO)
+    os.chdir(lesson.course.root)
     command = jupyter_command(lesson)
     os.execvp(command[0], command)
 
@@ -210,10 +189,7 @@ def reset(
     if not yes:
         typer.confirm(f"Reset {shown} to the start of lesson {lesson.number}? Your files are backed up first", abort=True)
     saved = ws.reset(lesson, workspace)
-    start = f"checkpoint {lesson.previous.slug}" if lesson.previous else "an empty app/ folder"
-    say(f"{shown} is back at the start of lesson {lesson.number} ({start}).")
-    if saved:
-        say(f"Your previous files are in {ws.display_backup(saved)}")
+    say(f"{shown} is back at the start of lesson {lesson.number} ({lesson.starting_point}).{ws.kept_in(saved)}")
 
 
 # --- status --------------------------------------------------------------------------------------
@@ -249,11 +225,6 @@ def status() -> None:
 # --- serve ---------------------------------------------------------------------------------------
 
 
-def serve_command(port: int, reload: bool) -> list[str]:
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    return command + (["--reload"] if reload else [])
-
-
 @app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", help="The port on 127.0.0.1.")] = 8000,
@@ -263,66 +234,13 @@ def serve(
     workspace = existing_workspace()
     say(f"Serving {ws.display(workspace)} at http://127.0.0.1:{port} (docs at /docs). Ctrl+C stops it.")
     try:
-        code = subprocess.call(serve_command(port, reload), cwd=workspace)
+        code = subprocess.call(uvicorn_command(port, reload), cwd=workspace)
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
 
 
 # --- grade ---------------------------------------------------------------------------------------
-
-
-def submission_names(folders: list[Path]) -> list[str]:
-    """A name per submission: its folder's name, or its path where names clash."""
-    names = [folder.name for folder in folders]
-    return [name if names.count(name) == 1 else str(folder) for name, folder in zip(names, folders)]
-
-
-def grade_submissions(lesson: Lesson, folders: list[Path], junit_dir: Path | None = None, jobs: int = 2) -> list:
-    """run_suite on each folder, `jobs` at a time; SuiteResults in the folders' order."""
-    from workbook.grading import run_suite
-
-    names = submission_names(folders)
-    if junit_dir:
-        junit_dir = junit_dir.resolve()  # pytest runs from the repository, not from here
-        junit_dir.mkdir(parents=True, exist_ok=True)
-
-    def grade_one(index: int):
-        extra = ("--junitxml", str(junit_dir / f"{_file_name(names[index])}.xml")) if junit_dir else ()
-        return run_suite(lesson, folders[index].resolve(), extra_args=extra)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(grade_one, range(len(folders))))
-
-
-def _file_name(name: str) -> str:
-    return "".join(char if char.isalnum() or char in "-_." else "_" for char in name).strip("_") or "submission"
-
-
-def verdict(result) -> str:
-    if result.load_error or result.exit_code not in (0, 1):
-        return "could not load"
-    return "passed" if result.exit_code == 0 else "failed"
-
-
-def first_failure(result) -> str:
-    if result.load_error:
-        return result.load_error.splitlines()[0]
-    return result.failures[0].test if result.failures else ""
-
-
-def write_csv(path: Path, names: list[str], results: list) -> None:
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["submission", "result", "passed", "total", "first_failure", "message"])
-        for name, result in zip(names, results):
-            message = result.load_error or (result.failures[0].message if result.failures else "")
-            writer.writerow([name, verdict(result), result.passed, result.total, first_failure(result), message])
-
-
-def grade_exit_code(results: list) -> int:
-    verdicts = {verdict(result) for result in results}
-    return USAGE_ERROR if "could not load" in verdicts else 1 if "failed" in verdicts else 0
 
 
 @app.command()
@@ -364,13 +282,13 @@ def build(
     outputs: Annotated[bool, typer.Option("--outputs", help="Execute solutions and store their outputs.")] = False,
 ) -> None:
     """Regenerate lessons/ and checkpoints/ from solutions/."""
-    from workbook.builder import BuildError
-    from workbook.builder import build as run_build
+    from workbook import builder
 
-    only = lesson_or_exit(lesson_name).slug if lesson_name else None
+    only = lesson_or_exit(lesson_name) if lesson_name else None
+    course = current_course()
     try:
-        changed = run_build(check=check_only, store_outputs=outputs, only=only)
-    except BuildError as error:
+        changed = builder.check(course, only) if check_only else builder.build(course, only, store_outputs=outputs)
+    except builder.BuildError as error:
         raise fail(f"{error}\nFix the solution notebook, then run `workbook build` again.") from None
     if not check_only:
         say("Built lessons/ and checkpoints/ from solutions/.")

@@ -25,7 +25,7 @@ REQUEST_SECONDS = 15
 
 def drop_solution_markers(lines: list[str]) -> list[str]:
     """IPython cleanup transformer: a cell's lines without `### BEGIN/END SOLUTION` marker lines."""
-    from workbook.builder import strip_markers
+    from workbook.markers import strip_markers
 
     source = "".join(lines)
     cleaned = strip_markers(source)
@@ -102,16 +102,11 @@ def begin(slug: str) -> LessonSession:
     session = LessonSession(lesson, workspace_dir())
     print(f"Lesson {lesson.number}: {lesson.title}")
     print(f"Workspace: {ws.display(session.workspace)}")
-    print(session.prepare())
+    print(ws.prepare(lesson, session.workspace))
     os.chdir(session.workspace)
     install_marker_transformer()
     install_app_error_handler(session.workspace)
     return session
-
-
-def _starting_point(lesson: Lesson) -> str:
-    previous = lesson.previous
-    return f"checkpoint {previous.slug}" if previous else "an empty app/ folder"
 
 
 class LessonSession:
@@ -127,27 +122,13 @@ class LessonSession:
     def __repr__(self) -> str:
         return f"<Lesson {self.lesson.number}: {self.lesson.title}>"
 
-    def prepare(self) -> str:
-        """Fill a blank workspace with the starting files; never change one that holds work."""
-        if ws.is_blank(self.workspace):
-            ws.start_from(self.lesson, self.workspace)
-            return f"The workspace was empty: it now starts from {_starting_point(self.lesson)}."
-        ready, reason = ws.at_start_or_beyond(self.lesson, self.workspace)
-        if ready:
-            return reason
-        return (
-            f"{reason}\nNothing was changed. To start from {_starting_point(self.lesson)} instead, run\n"
-            "    lesson.start_from_checkpoint()\n"
-            "It backs up your workspace under .workbook/backups/ first."
-        )
-
     def start_from_checkpoint(self) -> None:
         """Back up the workspace, then replace it with the lesson's starting files (says where the backup is)."""
         self._close_client()
         saved = ws.start_from(self.lesson, self.workspace)
-        print(f"The workspace now starts from {_starting_point(self.lesson)}.")
+        print(f"The workspace now starts from {self.lesson.starting_point}.")
         if saved:
-            print(f"Your previous files are in {ws.display_backup(saved)}")
+            print(ws.kept_in(saved).strip())
 
     # --- exploring the app -------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import compileall
 import json
 import os
-import re
 import shutil
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from workbook import loader
+from workbook.appfiles import copy_app_folder
+from workbook.failures import explain_failure
+from workbook.preflight import Preflight
 
 LOAD_ERRORS = pytest.StashKey[dict]()
 RESULTS = pytest.StashKey[list]()
@@ -45,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     chosen = config.getoption("app_dir")
     collects_here = hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
     early = chosen and collects_here  # an xdist controller collects nothing: its workers preflight
-    config.stash[EARLY] = {Path(chosen).expanduser().resolve(): loader.Preflight(chosen)} if early else {}
+    config.stash[EARLY] = {Path(chosen).expanduser().resolve(): Preflight(chosen)} if early else {}
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -88,7 +90,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         early.pop(unused).verdict()  # reap it
     if not folders:
         return
-    started = {folder: early.pop(folder, None) or loader.Preflight(folder) for folder in folders}
+    started = {folder: early.pop(folder, None) or Preflight(folder) for folder in folders}
     _warm_imports(serves=any("live_server" in getattr(item, "fixturenames", ()) for item in items))
     verdicts = {folder: preflight.verdict() for folder, preflight in started.items()}
     errors = {folder: message for folder, message in verdicts.items() if message}
@@ -159,7 +161,7 @@ def snapshot_of(tmp_path_factory: pytest.TempPathFactory):
 
     def snapshot(folder: Path) -> Path:
         if folder not in made:
-            made[folder] = loader.copy_app_folder(folder, tmp_path_factory.mktemp("snapshot") / loader.COPY_NAME)
+            made[folder] = copy_app_folder(folder, tmp_path_factory.mktemp("snapshot") / loader.COPY_NAME)
             compileall.compile_dir(made[folder], quiet=2)  # a file that does not compile fails at import, as it would
         return made[folder]
 
@@ -255,9 +257,6 @@ def live_server(load_app):
 
 # --- failure output a learner can read ---------------------------------------------------------
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
     """A milestone failure, told in the learner's terms, without formatting the framework's frames.
@@ -302,59 +301,3 @@ class ResultRecorder:
             message = report.longrepr[2]
         name = report.nodeid.rsplit("::", 1)[-1]
         results.append({"nodeid": report.nodeid, "name": name, "outcome": report.outcome, "message": message})
-
-
-def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
-    """The assertion's own sentence, or what the app raised and where in the learner's files."""
-    location = _test_location(item, excinfo)
-    error = excinfo.value
-    if isinstance(error, AssertionError) or excinfo.typename in ("Failed", "Skipped"):
-        text = _ANSI.sub("", str(error))
-        cut = text.find("\nassert ")  # pytest's rewritten operands repeat what the message says
-        if cut > 0:
-            text = text[:cut]
-        return f"{text}\n  (in {location})" if text else location
-    frames = _learner_frames(excinfo)
-    raised = f"{excinfo.typename}: {_in_learner_terms(str(error))}"
-    if _returned_nothing(error):
-        raised += "\nThe route returned None where its response_model expects data: did you forget `return`?"
-    if frames:
-        return f"The app raised {raised}\n" + "\n".join(frames) + f"\n  (in {location})"
-    return f"{raised}\n  (in {location})"
-
-
-def _in_learner_terms(text: str) -> str:
-    """Colour codes stripped, and paths inside a graded copy shown relative to the learner's folder."""
-    return _INSIDE_A_COPY.sub("", _ANSI.sub("", text))
-
-
-_INSIDE_A_COPY = re.compile(rf"[^\s'\"]*[/\\]{re.escape(loader.COPY_NAME)}[/\\]")
-
-
-def _returned_nothing(error: BaseException) -> bool:
-    """A response validation error whose input is None at the top of the response: a missing return."""
-    errors = getattr(error, "errors", None)
-    if type(error).__name__ != "ResponseValidationError" or not callable(errors):
-        return False
-    return any(e.get("input", ...) is None and tuple(e.get("loc", ()))[:1] == ("response",) for e in errors())
-
-
-def _test_location(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
-    line = item.location[1] + 1 if item.location[1] is not None else 0
-    for entry in excinfo.traceback:
-        if Path(entry.path) == Path(item.path):
-            line = entry.lineno + 1
-    return f"{item.location[0]}:{line}"
-
-
-def _learner_frames(excinfo: pytest.ExceptionInfo) -> list[str]:
-    """The frames in the learner's files: in any copy of the graded folder (a fixture may load its own)."""
-    shown = []
-    for entry in excinfo.traceback:
-        parts = Path(entry.path).parts
-        if loader.COPY_NAME not in parts:
-            continue
-        relative = Path(*parts[len(parts) - parts[::-1].index(loader.COPY_NAME):])
-        code = str(entry.statement).strip()
-        shown.append(f"  {relative}, line {entry.lineno + 1}, in {entry.name}\n    {code}")
-    return shown

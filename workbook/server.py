@@ -31,6 +31,12 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+def uvicorn_command(port: int, reload: bool = False) -> list[str]:
+    """uvicorn serving app.main:app from the working directory, on 127.0.0.1 only."""
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    return command + (["--reload"] if reload else [])
+
+
 class ServerDidNotStart(RuntimeError):
     pass
 
@@ -54,16 +60,13 @@ class Server:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)]
-
     def start(self, seconds: float = SERVER_START_SECONDS) -> Server:
         if not _port_is_free(self.port):
             raise ServerDidNotStart(
                 f"Port {self.port} on 127.0.0.1 is already in use. Stop what uses it, or pass another port: lesson.serve(port=8001)."
             )
         self.process = subprocess.Popen(
-            self.command(), cwd=self.folder, env=self.env, stdin=subprocess.DEVNULL,
+            uvicorn_command(self.port), cwd=self.folder, env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
         )
         threading.Thread(target=self._collect, daemon=True).start()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from workbook.appfiles import is_ignored, read_app_files, write_app_files
 from workbook.lessons import REPO, Lesson
-from workbook.loader import is_ignored
 
 # Caches are not the learner's work: backups leave them out.
 CACHE_NAMES = ("__pycache__", "*.pyc", ".pytest_cache")
@@ -35,28 +36,15 @@ def display_backup(saved: Path) -> str:
     return f"{saved}/"
 
 
-def files_of(folder: Path) -> dict[str, bytes]:
-    """Every file under folder that belongs to an app ("app/main.py" -> content).
-
-    Left out, as in checkpoints: caches, databases, the workbook's state, and milestone/
-    (a checkpoint's milestone suite, not the learner's files).
-    """
-    folder = Path(folder)
-    found = {}
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if relative.parts[0] == "milestone" or is_ignored(relative) or not path.is_file():
-            continue
-        found[relative.as_posix()] = path.read_bytes()
-    return found
-
-
 def starting_files(lesson: Lesson) -> dict[str, bytes]:
-    """The files lesson NN starts from: checkpoint NN-1's, or none (just an empty app/) for the first."""
+    """The files lesson NN starts from: checkpoint NN-1's app files, or none (an empty app/) for the first."""
     previous = lesson.previous
-    return files_of(previous.checkpoint) if previous else {}
+    return read_app_files(previous.checkpoint) if previous else {}
+
+
+def write_starting_files(lesson: Lesson, folder: Path) -> Path:
+    """Lay out lesson NN's starting files in `folder` (which must hold nothing yet)."""
+    return write_app_files(Path(folder), starting_files(lesson))
 
 
 def is_blank(workspace: Path) -> bool:
@@ -80,7 +68,7 @@ def at_start_or_beyond(lesson: Lesson, workspace: Path) -> tuple[bool, str]:
     previous = lesson.previous
     if previous is None:
         return True, f"The workspace already holds files; lesson {lesson.number} carries on with them."
-    if files_of(workspace) == starting_files(lesson):
+    if read_app_files(workspace) == starting_files(lesson):
         return True, f"The workspace holds checkpoint {previous.slug}, where lesson {lesson.number} starts."
     from workbook.grading import run_suite
 
@@ -98,8 +86,39 @@ def at_start_or_beyond(lesson: Lesson, workspace: Path) -> tuple[bool, str]:
     )
 
 
+def prepare(lesson: Lesson, workspace: Path, confirm: Callable[[str], bool] | None = None) -> str:
+    """Get the workspace ready for lesson NN; returns what happened, in sentences.
+
+    A blank workspace gets the lesson's starting files. One at the lesson's start (or past
+    it) is kept. Any other is replaced, after a backup, only when `confirm` says yes; without
+    `confirm` (a notebook cell) nothing is changed and the answer says how to start over.
+    """
+    workspace = Path(workspace)
+    if is_blank(workspace):
+        start_from(lesson, workspace)
+        return f"The workspace was empty: it now starts from {lesson.starting_point}."
+    ready, reason = at_start_or_beyond(lesson, workspace)
+    if ready:
+        return reason
+    if confirm is None:
+        return (
+            f"{reason}\nNothing was changed. To start from {lesson.starting_point} instead, run\n"
+            "    lesson.start_from_checkpoint()\n"
+            "It backs up your workspace under .workbook/backups/ first."
+        )
+    if not confirm(f"{reason}\nReplace {display(workspace)} with {lesson.starting_point}? Your files are backed up first"):
+        return f"Kept {display(workspace)} as it is."
+    saved = start_from(lesson, workspace)
+    return f"{display(workspace)} now starts from {lesson.starting_point}." + kept_in(saved)
+
+
+def kept_in(saved: Path | None) -> str:
+    """" Your previous files are in <backup>" when there was a backup, else nothing."""
+    return f" Your previous files are in {display_backup(saved)}" if saved else ""
+
+
 def _timestamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def backup(workspace: Path, label: str) -> Path:
@@ -118,14 +137,6 @@ def backup(workspace: Path, label: str) -> Path:
     return target
 
 
-def _write(workspace: Path, files: dict[str, bytes]) -> None:
-    (workspace / "app").mkdir(parents=True, exist_ok=True)
-    for relative, content in files.items():
-        path = workspace / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-
-
 def _empty(workspace: Path) -> None:
     """Remove what is inside the workspace, keeping the folder (a kernel may stand in it)."""
     for child in workspace.iterdir():
@@ -141,7 +152,7 @@ def start_from(lesson: Lesson, workspace: Path, label: str | None = None) -> Pat
     saved = backup(workspace, label or f"before-{lesson.number}") if _holds_anything(workspace) else None
     workspace.mkdir(parents=True, exist_ok=True)
     _empty(workspace)
-    _write(workspace, starting_files(lesson))
+    write_starting_files(lesson, workspace)
     return saved
 
 
@@ -181,7 +192,7 @@ def record(workspace: Path, lesson: Lesson, result) -> Progress:
         passed=result.exit_code == 0,
         checks_passed=result.passed,
         checks_total=result.total,
-        when=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        when=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
     stored = {slug: asdict(each) for slug, each in progress(workspace).items()}
     stored[lesson.slug] = asdict(entry)

@@ -20,9 +20,9 @@ from workbook.notebook import (
     LessonSession,
     Server,
     ServerDidNotStart,
+    app_error_report,
     begin,
     drop_solution_markers,
-    app_error_report,
     install_marker_transformer,
     summary,
 )

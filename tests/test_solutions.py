@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from workbook.builder import checkpoint_drift, render_lesson
-from workbook.lessons import REPO, SOLUTIONS, Lesson, all_lessons
+from workbook.builder import render_lesson
+from workbook.checkpoints import checkpoint_drift
+from workbook.lessons import REPO, Lesson, all_lessons
 
-SANITIZERS = SOLUTIONS / "sanitize.cfg"
+SANITIZERS = REPO / "solutions" / "sanitize.cfg"
 NBVAL_TIMEOUT = 900  # seconds for a whole notebook
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -27,7 +28,7 @@ lessons = pytest.mark.parametrize("lesson", all_lessons(), ids=lambda lesson: le
 
 @lessons
 def test_lesson_notebook_is_what_the_builder_makes_from_the_solution(lesson: Lesson):
-    expected = render_lesson(lesson.solution)
+    expected = render_lesson(lesson)
     found = lesson.notebook.read_bytes() if lesson.notebook.exists() else None
 
     assert found == expected, (
