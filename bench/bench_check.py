@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from workbook.appfiles import copy_app_folder
 from workbook.lessons import REPO, all_lessons
-from workbook.loader import IGNORED_NAMES
 
 
 def wall_seconds(command: list[str], env: dict[str, str], runs: int, warmup: int = 1) -> list[float]:
@@ -55,7 +55,7 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as scratch:
             workspace = Path(scratch) / "workspace"
-            shutil.copytree(lesson.checkpoint, workspace, ignore=shutil.ignore_patterns("milestone", *IGNORED_NAMES))
+            copy_app_folder(lesson.checkpoint, workspace)
             times = wall_seconds([workbook, "check", lesson.number], {**env, "WORKBOOK_WORKSPACE": str(workspace)}, args.runs)
         print(row(f"workbook check {lesson.number}  ({lesson.slug})", times))
     if args.full:

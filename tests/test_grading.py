@@ -5,7 +5,6 @@ The learner points DATABASE_URL at their own SQLite file, in the shell and in `.
 """
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -13,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from workbook.appfiles import copy_app_folder
 from workbook.lessons import REPO, find_lesson
-from workbook.loader import IGNORED_NAMES
 
 LESSON = "03_database"
 
@@ -26,7 +25,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 @pytest.fixture
 def workspace_with_own_database(tmp_path: Path) -> tuple[Path, Path]:
     workspace = tmp_path / "workspace"
-    shutil.copytree(find_lesson(LESSON).checkpoint, workspace, ignore=shutil.ignore_patterns("milestone", *IGNORED_NAMES))
+    copy_app_folder(find_lesson(LESSON).checkpoint, workspace)
     own = workspace / "my-tasks.db"
     with sqlite3.connect(own) as db:
         db.execute("create table notes (text varchar)")

@@ -5,15 +5,14 @@ does, in a learner's words). It must still load (exit 2 would mean the mutant is
 caught), and the suite must fail on it (exit 1).
 """
 
-import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from workbook.appfiles import copy_app_folder
 from workbook.grading import run_suite
 from workbook.lessons import all_lessons, find_lesson
-from workbook.loader import IGNORED_NAMES
 
 MINIMUM = {"01_hello_world": 3, "02_requests_and_validation": 8, "03_database": 8, "04_project_structure": 6, "05_auth": 12}
 
@@ -30,7 +29,7 @@ MUTANTS = load_mutants()
 
 
 def plant(slug: str, mutant: dict, destination: Path) -> Path:
-    shutil.copytree(find_lesson(slug).checkpoint, destination, ignore=shutil.ignore_patterns("milestone", *IGNORED_NAMES))
+    copy_app_folder(find_lesson(slug).checkpoint, destination)
     for edit in mutant["edit"]:
         target = destination / edit["file"]
         source = target.read_text()

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from workbook import loader
-from workbook.appfiles import copy_app_folder
+from workbook.appfiles import SUITE_FOLDER, copy_app_folder
 from workbook.failures import explain_failure
+from workbook.lessons import Course, Lesson
 from workbook.preflight import Preflight
+from workbook.testing import Routes
 
 LOAD_ERRORS = pytest.StashKey[dict]()
 RESULTS = pytest.StashKey[list]()
@@ -141,14 +143,22 @@ def app_dir(request: pytest.FixtureRequest) -> Path:
     return graded_folder(request.config, request.path)
 
 
-@pytest.fixture
-def api_prefix(request: pytest.FixtureRequest) -> str:
-    return request.config.getoption("api_prefix").rstrip("/")
+def suite_lesson(test_path: Path) -> Lesson | None:
+    """The lesson whose milestone suite holds this test (checkpoints/NN_slug/milestone/...), if any."""
+    for parent in Path(test_path).resolve().parents:
+        if parent.name == SUITE_FOLDER:
+            return Course(parent.parent.parent.parent).of_checkpoint(parent.parent)
+    return None
 
 
 @pytest.fixture
-def tasks_url(api_prefix: str) -> str:
-    return f"{api_prefix}/tasks"
+def routes(request: pytest.FixtureRequest) -> Routes:
+    """The contract's URLs: under --api-prefix when given, else where the suite's own lesson has them."""
+    chosen = request.config.getoption("api_prefix")
+    if not chosen:
+        lesson = suite_lesson(request.path)
+        chosen = lesson.api_prefix if lesson else ""
+    return Routes(chosen.rstrip("/"))
 
 
 @pytest.fixture(scope="session")
@@ -207,7 +217,7 @@ def request_time_limit(request: pytest.FixtureRequest) -> float:
 
 
 @pytest.fixture
-def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: float):
+def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: float, routes: Routes):
     """make_client(app=None) -> an entered TestClient (lifespan ran), closed after the test."""
     from fastapi.testclient import TestClient
 
@@ -222,7 +232,7 @@ def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: fl
             if as_user:
                 from workbook.testing import sign_in_grader
 
-                sign_in_grader(client)
+                sign_in_grader(client, routes)
             return client
 
         yield make

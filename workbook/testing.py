@@ -1,10 +1,39 @@
-"""Small helpers the milestone suites share: describe a response, read a database, sign in."""
+"""Small helpers the milestone suites share: the contract's URLs, describe a response, read a database, sign in."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-API = "/api/v1"
+
+@dataclass(frozen=True)
+class Routes:
+    """Every URL of the contract, under one prefix: "" for lessons 02-03, "/api/v1" from lesson 04.
+
+    Suites get it from the `routes` fixture, which honours --api-prefix, so an earlier suite runs
+    against a later app unchanged.
+    """
+
+    prefix: str = ""
+
+    @property
+    def tasks(self) -> str:
+        return f"{self.prefix}/tasks"
+
+    def task(self, task_id: object) -> str:
+        return f"{self.tasks}/{task_id}"
+
+    @property
+    def users(self) -> str:
+        return f"{self.prefix}/users"
+
+    @property
+    def me(self) -> str:
+        return f"{self.users}/me"
+
+    @property
+    def token(self) -> str:
+        return f"{self.prefix}/auth/token"
 
 
 def show(response, limit: int = 300) -> str:
@@ -47,14 +76,14 @@ def database_tables(database_url: str) -> list[str]:
         engine.dispose()
 
 
-def register(client, email: str, password: str, full_name: str | None = None):
-    """POST /api/v1/users (the 05 contract)."""
-    return client.post(f"{API}/users", json={"email": email, "password": password, "full_name": full_name})
+def register(client, routes: Routes, email: str, password: str, full_name: str | None = None):
+    """POST {prefix}/users (the 05 contract)."""
+    return client.post(routes.users, json={"email": email, "password": password, "full_name": full_name})
 
 
-def login(client, email: str, password: str):
-    """POST /api/v1/auth/token with the OAuth2 password form (username = email)."""
-    return client.post(f"{API}/auth/token", data={"username": email, "password": password})
+def login(client, routes: Routes, email: str, password: str):
+    """POST {prefix}/auth/token with the OAuth2 password form (username = email)."""
+    return client.post(routes.token, data={"username": email, "password": password})
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -65,15 +94,15 @@ GRADER_EMAIL = "grader@example.com"
 GRADER_PASSWORD = "grader-password-123"
 
 
-def sign_in_grader(client) -> None:
+def sign_in_grader(client, routes: Routes) -> None:
     """Make `client` act as a registered user (for --as-user): register once, log in, keep the token."""
-    registered = register(client, GRADER_EMAIL, GRADER_PASSWORD)
+    registered = register(client, routes, GRADER_EMAIL, GRADER_PASSWORD)
     assert registered.status_code in (201, 409), (
-        f"--as-user: registering a user with POST {API}/users should answer 201 (or 409 when it exists), "
+        f"--as-user: registering a user with POST {routes.users} should answer 201 (or 409 when it exists), "
         f"got {show(registered)}. Lesson 05 adds users."
     )
-    answer = login(client, GRADER_EMAIL, GRADER_PASSWORD)
+    answer = login(client, routes, GRADER_EMAIL, GRADER_PASSWORD)
     assert answer.status_code == 200 and "access_token" in answer.json(), (
-        f"--as-user: logging in with POST {API}/auth/token should answer 200 with an access_token, got {show(answer)}."
+        f"--as-user: logging in with POST {routes.token} should answer 200 with an access_token, got {show(answer)}."
     )
     client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"

@@ -3,15 +3,15 @@
 from workbook.testing import show
 
 
-def test_creating_a_task_answers_201_with_the_task(client):
-    r = client.post("/tasks", json={"title": "Buy milk"})
+def test_creating_a_task_answers_201_with_the_task(client, routes):
+    r = client.post(routes.tasks, json={"title": "Buy milk"})
     assert r.status_code == 201, (
-        f"POST /tasks should answer 201 Created, got {show(r)}. "
+        f"POST {routes.tasks} should answer 201 Created, got {show(r)}. "
         "A 404 or 405 means there is no POST /tasks route yet: add one with @app.post(\"/tasks\", ...) in app/main.py; "
         "any other status: pass status_code=201 to that decorator."
     )
     assert r.json().get("title") == "Buy milk", (
-        f"POST /tasks should answer the task it created, title included, got {show(r)}. Return the stored task."
+        f"POST {routes.tasks} should answer the task it created, title included, got {show(r)}. Return the stored task."
     )
 
 
@@ -22,7 +22,7 @@ def test_created_task_has_an_integer_id(create_task):
     )
 
 
-def test_created_task_echoes_every_field_sent(create_task):
+def test_created_task_echoes_every_field_sent(create_task, routes):
     sent = {
         "title": "Plan the sprint",
         "description": "Pick the stories for next week",
@@ -33,7 +33,7 @@ def test_created_task_echoes_every_field_sent(create_task):
     task = create_task(**sent)
     got = {key: task.get(key, "(missing)") for key in sent}
     assert got == sent, (
-        f"POST /tasks should answer the fields it was sent; sent {sent}, got back {got}. "
+        f"POST {routes.tasks} should answer the fields it was sent; sent {sent}, got back {got}. "
         "A key shown as (missing) is not declared on the body model or the response model; a changed value was not copied from the body (task_in.model_dump())."
     )
 
@@ -65,12 +65,12 @@ def test_each_task_gets_its_own_id(create_task):
     )
 
 
-def test_client_cannot_choose_the_id(client):
-    answers = [client.post("/tasks", json={"title": f"Task {n}", "id": 4242}) for n in range(2)]
+def test_client_cannot_choose_the_id(client, routes):
+    answers = [client.post(routes.tasks, json={"title": f"Task {n}", "id": 4242}) for n in range(2)]
     if all(r.status_code == 422 for r in answers):
         return  # rejecting an id in the body is fine too
     assert all(r.status_code == 201 for r in answers), (
-        f"POST /tasks with an id in the body should answer 201 (the id ignored) or 422, "
+        f"POST {routes.tasks} with an id in the body should answer 201 (the id ignored) or 422, "
         f"got {show(answers[0])} and {show(answers[1])}."
     )
     ids = [r.json().get("id") for r in answers]
@@ -80,27 +80,27 @@ def test_client_cannot_choose_the_id(client):
     )
 
 
-def test_each_task_can_be_read_by_its_id(client, create_task):
+def test_each_task_can_be_read_by_its_id(client, create_task, routes):
     created = [create_task(title="Read me first", priority="low"), create_task(title="Read me second", status="done")]
     for task in created:
-        r = client.get(f"/tasks/{task['id']}")
+        r = client.get(routes.task(task['id']))
         assert r.status_code == 200, (
-            f"GET /tasks/{task['id']} should answer 200 with the task just created, got {show(r)}. "
+            f"GET {routes.tasks}/{task['id']} should answer 200 with the task just created, got {show(r)}. "
             'Add a route @app.get("/tasks/{task_id}", ...) in app/main.py.'
         )
         assert r.json() == task, (
-            f"GET /tasks/{task['id']} should answer the task POST answered: {task}, got {show(r)}. "
+            f"GET {routes.tasks}/{task['id']} should answer the task POST answered: {task}, got {show(r)}. "
             "Look the task up by the task_id from the path."
         )
 
 
-def test_reading_an_absent_task_is_not_found(make_client, create_task):
+def test_reading_an_absent_task_is_not_found(make_client, create_task, routes):
     known = create_task()["id"]
     absent = known + 1000
     client = make_client(raise_server_exceptions=False)
-    r = client.get(f"/tasks/{absent}")
+    r = client.get(routes.task(absent))
     assert r.status_code == 404, (
-        f"GET /tasks/{absent}, an id no task has, should answer 404 Not Found, got {show(r)}. "
+        f"GET {routes.tasks}/{absent}, an id no task has, should answer 404 Not Found, got {show(r)}. "
         'When the task is not stored, raise HTTPException(status_code=404, detail="Task not found").'
     )
     assert isinstance(r.json(), dict) and "detail" in r.json(), (
@@ -108,51 +108,51 @@ def test_reading_an_absent_task_is_not_found(make_client, create_task):
     )
 
 
-def test_reading_a_task_with_a_non_integer_id_is_rejected(make_client):
+def test_reading_a_task_with_a_non_integer_id_is_rejected(make_client, routes):
     client = make_client(raise_server_exceptions=False)
     for bad in ("abc", "1.5"):
-        r = client.get(f"/tasks/{bad}")
+        r = client.get(routes.task(bad))
         assert r.status_code == 422, (
-            f"GET /tasks/{bad} should answer 422, since ids are integers, got {show(r)}. "
+            f"GET {routes.tasks}/{bad} should answer 422, since ids are integers, got {show(r)}. "
             "Annotate the path parameter as an int (task_id: int) so FastAPI validates it. "
             "A 404 means there is no GET /tasks/{task_id} route yet."
         )
 
 
-def test_tasks_are_listed(client, create_task, public_keys):
+def test_tasks_are_listed(client, create_task, public_keys, routes):
     created = [create_task(title=title) for title in ("First", "Second")]
-    r = client.get("/tasks")
+    r = client.get(routes.tasks)
     assert r.status_code == 200 and isinstance(r.json(), list), (
-        f"GET /tasks should answer 200 with a JSON array of tasks, got {show(r)}. "
+        f"GET {routes.tasks} should answer 200 with a JSON array of tasks, got {show(r)}. "
         'Add a route @app.get("/tasks", response_model=list[TaskPublic]) in app/main.py.'
     )
     listed = {task.get("id"): task for task in r.json() if isinstance(task, dict)}
     for task in created:
         assert listed.get(task["id"]) == task, (
-            f"GET /tasks should list the task {task}, got {show(r)}. Return every stored task."
+            f"GET {routes.tasks} should list the task {task}, got {show(r)}. Return every stored task."
         )
 
 
-def test_listed_tasks_hold_exactly_the_public_keys(client, create_task, public_keys):
+def test_listed_tasks_hold_exactly_the_public_keys(client, create_task, public_keys, routes):
     create_task(description="Listed", due_date="2026-03-01")
-    r = client.get("/tasks")
-    assert r.status_code == 200 and r.json(), f"GET /tasks should list the task just created, got {show(r)}."
+    r = client.get(routes.tasks)
+    assert r.status_code == 200 and r.json(), f"GET {routes.tasks} should list the task just created, got {show(r)}."
     for task in r.json():
         assert set(task) == public_keys, (
-            f"Each task GET /tasks lists should hold exactly the keys {sorted(public_keys)}, got {sorted(task)}. "
+            f"Each task GET {routes.tasks} lists should hold exactly the keys {sorted(public_keys)}, got {sorted(task)}. "
             "Declare response_model=list[TaskPublic] on the route."
         )
 
 
-def test_tasks_are_listed_in_id_order(client, create_task):
+def test_tasks_are_listed_in_id_order(client, create_task, routes):
     created = [create_task(title=title)["id"] for title in ("Banana", "Cherry", "Apple")]
-    r = client.get("/tasks")
+    r = client.get(routes.tasks)
     assert r.status_code == 200 and isinstance(r.json(), list), (
-        f"GET /tasks should answer 200 with a JSON array, got {show(r)}."
+        f"GET {routes.tasks} should answer 200 with a JSON array, got {show(r)}."
     )
     ids = [task.get("id") for task in r.json() if isinstance(task, dict)]
     ours = [each for each in ids if each in created]
     assert ids == sorted(ids) and ours == sorted(created), (
-        f"GET /tasks should list tasks by id, ascending; it listed the ids {ids}. "
+        f"GET {routes.tasks} should list tasks by id, ascending; it listed the ids {ids}. "
         "Return the stored tasks sorted by id (a dict keeps the order tasks were added in)."
     )

@@ -6,12 +6,12 @@ from workbook.testing import show
 
 
 @pytest.fixture
-def add_task(client, tasks_url):
+def add_task(client, routes):
     """add_task(title, **fields) -> the created task (a dict), made with POST."""
 
     def add(title: str, **fields) -> dict:
-        r = client.post(tasks_url, json={"title": title, **fields})
-        assert r.status_code == 201, f"POST {tasks_url} should answer 201 Created, got {show(r)}."
+        r = client.post(routes.tasks, json={"title": title, **fields})
+        assert r.status_code == 201, f"POST {routes.tasks} should answer 201 Created, got {show(r)}."
         return r.json()
 
     return add

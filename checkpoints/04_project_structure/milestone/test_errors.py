@@ -4,23 +4,23 @@ import pytest
 
 from workbook.testing import show
 
-TASKS = "/api/v1/tasks"
-
+# Paths under the API's prefix ({api}), whatever lesson runs the suite.
 CASES = [
     ("GET", "/no/such/route", None, 404, "an unknown route"),
-    ("GET", "/api/v1/no-such-thing", None, 404, "an unknown route under the prefix"),
+    ("GET", "{api}/no-such-thing", None, 404, "an unknown route under the prefix"),
     ("PUT", "/health", None, 405, "a method the route does not allow"),
-    ("DELETE", TASKS, None, 405, "a method the route does not allow"),
-    ("POST", TASKS, {"title": ""}, 422, "an invalid body"),
-    ("GET", f"{TASKS}/not-a-number", None, 422, "a path parameter that is not an int"),
-    ("GET", f"{TASKS}/999999", None, 404, "a task that does not exist"),
-    ("PATCH", f"{TASKS}/999999", {"status": "done"}, 404, "a task that does not exist"),
-    ("DELETE", f"{TASKS}/999999", None, 404, "a task that does not exist"),
+    ("DELETE", "{api}/tasks", None, 405, "a method the route does not allow"),
+    ("POST", "{api}/tasks", {"title": ""}, 422, "an invalid body"),
+    ("GET", "{api}/tasks/not-a-number", None, 422, "a path parameter that is not an int"),
+    ("GET", "{api}/tasks/999999", None, 404, "a task that does not exist"),
+    ("PATCH", "{api}/tasks/999999", {"status": "done"}, 404, "a task that does not exist"),
+    ("DELETE", "{api}/tasks/999999", None, 404, "a task that does not exist"),
 ]
 
 
-@pytest.mark.parametrize("method, path, body, status, what", CASES, ids=[f"{c[3]}-{c[0]} {c[1]}" for c in CASES])
-def test_every_error_is_json_with_detail(client, method, path, body, status, what):
+@pytest.mark.parametrize("method, where, body, status, what", CASES, ids=[f"{c[3]}-{c[0]} {c[1]}" for c in CASES])
+def test_every_error_is_json_with_detail(client, routes, method, where, body, status, what):
+    path = where.format(api=routes.prefix)
     r = client.request(method, path, json=body)
     assert r.status_code == status, f"{method} {path} ({what}) should answer {status}, got {show(r)}."
     assert r.headers.get("content-type", "").startswith("application/json"), (

@@ -27,10 +27,8 @@ from workbook.loader import (
     import_app,
     with_time_limit,
 )
-from workbook.testing import bearer, login, show
+from workbook.testing import Routes, bearer, login, show
 
-USERS = "/api/v1/users"
-TOKEN = "/api/v1/auth/token"
 TOKEN_MINUTES = 7  # Ada and Bob log in under ACCESS_TOKEN_EXPIRE_MINUTES=7: no app's default by chance
 NO_USERS_ROUTE = (
     " There is no such route yet: add a users router with POST /users and include it in app/main.py "
@@ -78,25 +76,25 @@ EDGE_CASES = {
 }
 
 
-def enroll(client, name: str) -> Account:
+def enroll(client, routes: Routes, name: str) -> Account:
     """Register name@example.com through the app, then log in."""
     email = f"{name}@example.com"
     body = {"email": email, **EDGE_CASES[name]}
     try:
-        first_try = registration = client.post(USERS, json=body)
+        first_try = registration = client.post(routes.users, json=body)
     except Exception as error:  # noqa: BLE001 - the app crashed on it: the test that judges it raises this again
         first_try = registration = error
     if isinstance(first_try, Exception) or first_try.status_code >= 300:
         body = {"email": email, "password": f"pw-{secrets.token_hex(8)}", "full_name": name.capitalize()}
-        registration = client.post(USERS, json=body)
+        registration = client.post(routes.users, json=body)
     # 200 is wrong too, but test_users.py says so: here it is enough that the user exists.
-    assert registration.status_code in (200, 201), f"POST {USERS} should register {email} with 201 Created, got {show(registration)}." + (
+    assert registration.status_code in (200, 201), f"POST {routes.users} should register {email} with 201 Created, got {show(registration)}." + (
         NO_USERS_ROUTE if registration.status_code in (404, 405) else ""
     )
     sent = time.time()
-    r = login(client, email, body["password"])
+    r = login(client, routes, email, body["password"])
     answered = time.time()
-    token = token_from(r, email)
+    token = token_from(r, routes, email)
     return Account(email, body["password"], first_try, registration, r, token, read_claims(token), (sent, answered))
 
 
@@ -172,7 +170,7 @@ def seed(seeds: dict[Path, Seed], app_dir: Path, tmp_path_factory) -> Seed:
 
 
 @pytest.fixture
-def people(seed: Seed, workdir: Path, grading_env, request_time_limit: float) -> People | Unregistered:
+def people(seed: Seed, workdir: Path, grading_env, request_time_limit: float, routes: Routes) -> People | Unregistered:
     """Ada and Bob, registered and logged in, already in this test's database (a copy of the suite's).
 
     Ask for it BEFORE `client`: the test's app must load after the copy, and with the SECRET_KEY
@@ -182,13 +180,13 @@ def people(seed: Seed, workdir: Path, grading_env, request_time_limit: float) ->
     grading_env["SECRET_KEY"] = seed.secret_key
     login_minutes = {"ACCESS_TOKEN_EXPIRE_MINUTES": str(TOKEN_MINUTES)}
     if not url.startswith("sqlite:///"):  # a database server: sign them up in this test's own database
-        return sign_up_people(workdir, {**grading_env, **login_minutes}, request_time_limit)
+        return sign_up_people(workdir, routes, {**grading_env, **login_minutes}, request_time_limit)
     if seed.people is None:
         if seed.failure is not None:
             return Unregistered(AssertionError(seed.failure))
         seed.attempts += 1
         template = seed.folder / f"template-{seed.attempts}.db"  # a fresh file: a failed attempt may have left users
-        found = sign_up_people(workdir, {**grading_env, **login_minutes, "DATABASE_URL": f"sqlite:///{template}"}, request_time_limit)
+        found = sign_up_people(workdir, routes, {**grading_env, **login_minutes, "DATABASE_URL": f"sqlite:///{template}"}, request_time_limit)
         if isinstance(found, Unregistered):
             if isinstance(found.error, AssertionError):
                 seed.failure = str(found.error)
@@ -246,7 +244,7 @@ def load_shared_app(workdir: Path, env: dict[str, str], seconds: float) -> Share
     return SharedApp(client, sys.modules["app.main"], env, workdir, seconds)
 
 
-def sign_up_people(workdir: Path, env: dict[str, str], seconds: float) -> People | Unregistered:
+def sign_up_people(workdir: Path, routes: Routes, env: dict[str, str], seconds: float) -> People | Unregistered:
     """Register and log in Ada and Bob through a freshly loaded app; a failure is kept for the test to raise."""
     # Imported here, not at the top: the plugin imports it while the app is preflighted.
     from fastapi.testclient import TestClient
@@ -255,7 +253,7 @@ def sign_up_people(workdir: Path, env: dict[str, str], seconds: float) -> People
         with running_in(workdir, env):
             app = with_time_limit(import_app(workdir), seconds)
             with TestClient(app) as client:
-                return People(enroll(client, "ada"), enroll(client, "bob"))
+                return People(enroll(client, routes, "ada"), enroll(client, routes, "bob"))
     except Exception as error:  # noqa: BLE001 - raised again in each test that uses Ada and Bob
         return Unregistered(error)
     finally:
@@ -273,16 +271,16 @@ def copy_database(source: Path, destination: Path) -> None:
         destination_db.close()
 
 
-def token_from(r, email: str) -> str:
+def token_from(r, routes: Routes, email: str) -> str:
     """The access token in a login's answer; the answer must be a 200 with one."""
     assert r.status_code == 200, (
-        f"POST {TOKEN} with the form fields username={email} and the right password should answer 200, "
+        f"POST {routes.token} with the form fields username={email} and the right password should answer 200, "
         f"got {show(r)}. Take the form with OAuth2PasswordRequestForm: the email arrives as `username`."
     )
     body = r.json()
     token = body.get("access_token") if isinstance(body, dict) else None
     assert isinstance(token, str) and token, (
-        f'POST {TOKEN} should answer {{"access_token": "...", "token_type": "bearer"}}, got {show(r)}.'
+        f'POST {routes.token} should answer {{"access_token": "...", "token_type": "bearer"}}, got {show(r)}.'
     )
     return token
 

@@ -9,9 +9,8 @@ import time
 
 import httpx
 
-from workbook.testing import show
+from workbook.testing import Routes, show
 
-TOKEN = "/api/v1/auth/token"
 LOGINS = 12
 MAX_PROBES = 8
 
@@ -21,7 +20,7 @@ def plain_http_client(base: str, timeout: float) -> httpx.Client:
     return httpx.Client(base_url=base, timeout=timeout, verify=False)
 
 
-def probe_during_a_burst(base: str, form: dict[str, str], one_login: float) -> list[float]:
+def probe_during_a_burst(base: str, routes: Routes, form: dict[str, str], one_login: float) -> list[float]:
     """Fire LOGINS logins at once from threads; while they run, time GET /health again and again."""
     clients = [plain_http_client(base, 30) for _ in range(LOGINS)]
     prober = plain_http_client(base, max(10.0, 20 * one_login))
@@ -31,7 +30,7 @@ def probe_during_a_burst(base: str, form: dict[str, str], one_login: float) -> l
     def log_in(client: httpx.Client) -> None:
         start_together.wait()
         try:
-            answers.append(client.post(TOKEN, data=form).status_code)
+            answers.append(client.post(routes.token, data=form).status_code)
         except httpx.HTTPError as error:
             answers.append(repr(error))
 
@@ -62,7 +61,7 @@ def probe_during_a_burst(base: str, form: dict[str, str], one_login: float) -> l
     return probes
 
 
-def test_a_burst_of_logins_leaves_health_answering_promptly(people, live_server):
+def test_a_burst_of_logins_leaves_health_answering_promptly(people, live_server, routes):
     base = live_server()  # Ada is registered in its database
     form = {"username": people.ada.email, "password": people.ada.password}
     # One login's time: the quicker of the suite's first logins of Ada and Bob (a busy moment may slow either).
@@ -70,7 +69,7 @@ def test_a_burst_of_logins_leaves_health_answering_promptly(people, live_server)
     limit = max(0.3, 3 * one_login)
     slowest = []
     for _attempt in range(2):  # a busy machine may stall one probe: a blocked loop stalls them every time
-        slowest.append(max(probe_during_a_burst(base, form, one_login)))
+        slowest.append(max(probe_during_a_burst(base, routes, form, one_login)))
         if slowest[-1] <= limit:
             return
     assert False, (

@@ -2,15 +2,15 @@
 
 from workbook.testing import bearer, show
 
-TASKS = "/api/v1/tasks"
 TASK_KEYS = {"id", "title", "description", "status", "priority", "due_date", "owner_id"}
 
-ROUTES = [
-    ("GET", TASKS, None),
-    ("POST", TASKS, {"title": "Sneak in"}),
-    ("GET", f"{TASKS}/1", None),
-    ("PATCH", f"{TASKS}/1", {"title": "Changed"}),
-    ("DELETE", f"{TASKS}/1", None),
+# Every task route: (method, one task rather than the list, body)
+TASK_ROUTES = [
+    ("GET", False, None),
+    ("POST", False, {"title": "Sneak in"}),
+    ("GET", True, None),
+    ("PATCH", True, {"title": "Changed"}),
+    ("DELETE", True, None),
 ]
 NOT_A_VALID_TOKEN = [
     ({}, "no token", "Give the route a CurrentUser parameter (Annotated[User, Depends(get_current_user)])."),
@@ -19,32 +19,32 @@ NOT_A_VALID_TOKEN = [
 ]
 
 
-def test_every_task_route_needs_a_valid_token(client, why_not_turned_away):
+def test_every_task_route_needs_a_valid_token(client, why_not_turned_away, routes):
     problems = [
         why_not_turned_away(client.request(method, url, json=body, headers=headers), f"{method} {url} with {kind}", where)
-        for method, url, body in ROUTES
+        for method, url, body in [(method, routes.task(1) if one else routes.tasks, body) for method, one, body in TASK_ROUTES]
         for headers, kind, where in NOT_A_VALID_TOKEN
     ]
     problems = [problem for problem in problems if problem]
     assert not problems, (
-        f"{len(problems)} of {len(ROUTES) * len(NOT_A_VALID_TOKEN)} requests without a valid token were not turned away:\n- "
+        f"{len(problems)} of {len(TASK_ROUTES) * len(NOT_A_VALID_TOKEN)} requests without a valid token were not turned away:\n- "
         + "\n- ".join(problems[:6]) + (f"\n- and {len(problems) - 6} more." if len(problems) > 6 else "")
     )
 
 
-def add_task(client, account, title: str) -> dict:
-    r = client.post(TASKS, json={"title": title}, headers=account.headers)
-    assert r.status_code == 201, f"POST {TASKS} with a valid token should answer 201 Created, got {show(r)}."
+def add_task(client, routes, account, title: str) -> dict:
+    r = client.post(routes.tasks, json={"title": title}, headers=account.headers)
+    assert r.status_code == 201, f"POST {routes.tasks} with a valid token should answer 201 Created, got {show(r)}."
     return r.json()
 
 
-def test_a_task_belongs_to_the_user_who_created_it(people, client):
+def test_a_task_belongs_to_the_user_who_created_it(people, client, routes):
     ada = people.ada
-    r = client.post(TASKS, json={"title": "Write the first program", "owner_id": ada.user["id"] + 1000}, headers=ada.headers)
-    assert r.status_code in (201, 422), f"POST {TASKS} should answer 201 Created, got {show(r)}."
+    r = client.post(routes.tasks, json={"title": "Write the first program", "owner_id": ada.user["id"] + 1000}, headers=ada.headers)
+    assert r.status_code in (201, 422), f"POST {routes.tasks} should answer 201 Created, got {show(r)}."
     if r.status_code == 422:  # an app may refuse a field it does not take; then send the plain task
-        r = client.post(TASKS, json={"title": "Write the first program"}, headers=ada.headers)
-        assert r.status_code == 201, f"POST {TASKS} with a valid token should answer 201 Created, got {show(r)}."
+        r = client.post(routes.tasks, json={"title": "Write the first program"}, headers=ada.headers)
+        assert r.status_code == 201, f"POST {routes.tasks} with a valid token should answer 201 Created, got {show(r)}."
     task = r.json()
     assert set(task) == TASK_KEYS, (
         f"A task should hold exactly the keys {sorted(TASK_KEYS)}, got {sorted(task)}: {show(r)}. Add owner_id to TaskPublic."
@@ -53,41 +53,41 @@ def test_a_task_belongs_to_the_user_who_created_it(people, client):
         f"The task should belong to its creator (owner_id {ada.user['id']}), got {show(r)}. "
         "Set owner_id from the current user, never from the request body."
     )
-    listed = client.get(TASKS, headers=ada.headers)
+    listed = client.get(routes.tasks, headers=ada.headers)
     assert listed.status_code == 200 and [each["id"] for each in listed.json()] == [task["id"]], (
-        f"GET {TASKS} should list the user's one task, got {show(listed)}."
+        f"GET {routes.tasks} should list the user's one task, got {show(listed)}."
     )
-    moved = client.patch(f"{TASKS}/{task['id']}", json={"owner_id": ada.user["id"] + 1000}, headers=ada.headers)
-    kept = client.get(f"{TASKS}/{task['id']}", headers=ada.headers)
+    moved = client.patch(f"{routes.tasks}/{task['id']}", json={"owner_id": ada.user["id"] + 1000}, headers=ada.headers)
+    kept = client.get(f"{routes.tasks}/{task['id']}", headers=ada.headers)
     assert kept.status_code == 200 and kept.json()["owner_id"] == ada.user["id"], (
         f"PATCH with an owner_id answered {show(moved)}, and afterwards the task reads {show(kept)}: "
         "a user must not hand a task to someone else. Leave owner_id out of TaskUpdate."
     )
 
 
-def test_another_users_task_cannot_be_read_or_listed(people, client):
+def test_another_users_task_cannot_be_read_or_listed(people, client, routes):
     ada, bob = people
-    task = add_task(client, ada, "Ada's secret plan")
-    bobs = add_task(client, bob, "Bob's own task")
-    r = client.get(f"{TASKS}/{task['id']}", headers=bob.headers)
+    task = add_task(client, routes, ada, "Ada's secret plan")
+    bobs = add_task(client, routes, bob, "Bob's own task")
+    r = client.get(f"{routes.tasks}/{task['id']}", headers=bob.headers)
     assert r.status_code == 404, (
-        f"Bob asked for Ada's task with GET {TASKS}/{task['id']}: it should answer 404, got {show(r)}. "
+        f"Bob asked for Ada's task with GET {routes.tasks}/{task['id']}: it should answer 404, got {show(r)}. "
         "Look the task up by its id AND the current user's id, and answer 404 when that finds nothing."
     )
-    listed = client.get(TASKS, headers=bob.headers)
-    assert listed.status_code == 200, f"GET {TASKS} with a valid token should answer 200, got {show(listed)}."
+    listed = client.get(routes.tasks, headers=bob.headers)
+    assert listed.status_code == 200, f"GET {routes.tasks} with a valid token should answer 200, got {show(listed)}."
     assert [each["id"] for each in listed.json()] == [bobs["id"]], (
-        f"GET {TASKS} for Bob should list only Bob's task (id {bobs['id']}), got {show(listed)}. "
+        f"GET {routes.tasks} for Bob should list only Bob's task (id {bobs['id']}), got {show(listed)}. "
         "Filter the query with .where(Task.owner_id == current_user.id)."
     )
-    own = client.get(TASKS, headers=ada.headers)
-    assert [each["id"] for each in own.json()] == [task["id"]], f"GET {TASKS} for Ada should list only Ada's task, got {show(own)}."
+    own = client.get(routes.tasks, headers=ada.headers)
+    assert [each["id"] for each in own.json()] == [task["id"]], f"GET {routes.tasks} for Ada should list only Ada's task, got {show(own)}."
 
 
-def test_another_users_task_cannot_be_changed_or_deleted(people, client):
+def test_another_users_task_cannot_be_changed_or_deleted(people, client, routes):
     ada, bob = people
-    task = add_task(client, ada, "Ada's secret plan")
-    url = f"{TASKS}/{task['id']}"
+    task = add_task(client, routes, ada, "Ada's secret plan")
+    url = f"{routes.tasks}/{task['id']}"
     r = client.patch(url, json={"title": "Bob was here", "status": "done"}, headers=bob.headers)
     assert r.status_code == 404, (
         f"Bob tried PATCH {url} on Ada's task: it should answer 404, got {show(r)}. "
