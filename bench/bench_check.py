@@ -29,7 +29,9 @@ def wall_seconds(command: list[str], env: dict[str, str], runs: int, warmup: int
         started = time.perf_counter()
         done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
         if done.returncode != 0:
-            sys.exit(f"{' '.join(command)} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+            sys.exit(
+                f"{' '.join(command)} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
         if attempt >= warmup:  # warm-up runs fill the disk cache
             times.append(time.perf_counter() - started)
     return times
@@ -48,7 +50,12 @@ def main() -> None:
     # A learner's environment compiles modules once (pip does it at install); with this set, every
     # run would compile FastAPI, SQLAlchemy and pydantic again and time that instead.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    print(row('python -c "import fastapi, sqlmodel"', wall_seconds([sys.executable, "-c", "import fastapi, sqlmodel"], env, args.runs)))
+    print(
+        row(
+            'python -c "import fastapi, sqlmodel"',
+            wall_seconds([sys.executable, "-c", "import fastapi, sqlmodel"], env, args.runs),
+        )
+    )
     workbook = shutil.which("workbook") or sys.exit("`workbook` is not on PATH: pip install -e . first")
     for lesson in all_lessons():
         if not lesson.has_checkpoint:
@@ -56,10 +63,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             workspace = Path(scratch) / "workspace"
             copy_app_folder(lesson.checkpoint, workspace)
-            times = wall_seconds([workbook, "check", lesson.number], {**env, "WORKBOOK_WORKSPACE": str(workspace)}, args.runs)
+            times = wall_seconds(
+                [workbook, "check", lesson.number], {**env, "WORKBOOK_WORKSPACE": str(workspace)}, args.runs
+            )
         print(row(f"workbook check {lesson.number}  ({lesson.slug})", times))
     if args.full:
-        print(row("pytest -n auto (whole suite)", wall_seconds([sys.executable, "-m", "pytest", "-n", "auto", "-q"], env, 1, warmup=0)))
+        print(
+            row(
+                "pytest -n auto (whole suite)",
+                wall_seconds([sys.executable, "-m", "pytest", "-n", "auto", "-q"], env, 1, warmup=0),
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -79,7 +79,11 @@ def test_drift_names_missing_extra_and_changed_files_but_not_the_suite(tmp_path)
 
     drift = checkpoint_drift(workspace, checkpoint)
 
-    assert [path.relative_to(checkpoint).as_posix() for path in drift] == ["app/added.py", "app/main.py", "app/old/gone.py"]
+    assert [path.relative_to(checkpoint).as_posix() for path in drift] == [
+        "app/added.py",
+        "app/main.py",
+        "app/old/gone.py",
+    ]
 
 
 # What begin() does in a real lesson: change into the workspace, drop marker lines.

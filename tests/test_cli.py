@@ -13,13 +13,13 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from workbook import builder, cli, lessons
+from workbook import builder, classroom, cli, lessons
 from workbook import workspace as ws
 from workbook.grading import Failure, SuiteResult
 
 HINT = (
     "Which decorator makes a function answer `GET /tasks/{task_id}`?\n\n"
-    "<details><summary>Show the answer</summary>\n\n`@app.get(\"/tasks/{task_id}\")`\n</details>"
+    '<details><summary>Show the answer</summary>\n\n`@app.get("/tasks/{task_id}")`\n</details>'
 )
 
 
@@ -37,13 +37,24 @@ def runner(monkeypatch):
 @pytest.fixture
 def course(course, notebook):
     """The shared course (tests/conftest.py) with two hints in lesson 02's notebook; lesson 01 has none."""
-    hints = [markdown("Intro"), markdown(HINT, ["hint"]), markdown("Why 404?\n<details><summary>Show</summary>\nNo task.\n</details>", ["hint"])]
+    hints = [
+        markdown("Intro"),
+        markdown(HINT, ["hint"]),
+        markdown("Why 404?\n<details><summary>Show</summary>\nNo task.\n</details>", ["hint"]),
+    ]
     (course / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", hints))
     return course
 
 
-FAILING = SuiteResult(exit_code=1, passed=2, failed=1, total=3,
-                      failures=[Failure("test_root_says_hello_world", 'GET / should answer {"message": "Hello World"} [see app/main.py]')])
+FAILING = SuiteResult(
+    exit_code=1,
+    passed=2,
+    failed=1,
+    total=3,
+    failures=[
+        Failure("test_root_says_hello_world", 'GET / should answer {"message": "Hello World"} [see app/main.py]')
+    ],
+)
 BROKEN = SuiteResult(exit_code=2, load_error="Could not load the app in sub/: app/main.py, line 1: SyntaxError")
 
 
@@ -267,21 +278,40 @@ def submissions(tmp_path):
     return folders
 
 
-def test_grade_tables_every_submission_and_writes_csv_and_junit(runner, course, graded, submissions, tmp_path, monkeypatch):
+def test_grade_tables_every_submission_and_writes_csv_and_junit(
+    runner, course, graded, submissions, tmp_path, monkeypatch
+):
     graded.results = {"ben": FAILING, "cy": BROKEN}
     monkeypatch.chdir(tmp_path)
     table = tmp_path / "grades.csv"
     junit = tmp_path / "junit"
-    result = runner.invoke(cli.app, ["grade", "01", *map(str, submissions), "--csv", "grades.csv", "--junit-dir", "junit", "--jobs", "3"])
+    result = runner.invoke(
+        cli.app, ["grade", "01", *map(str, submissions), "--csv", "grades.csv", "--junit-dir", "junit", "--jobs", "3"]
+    )
 
     assert result.exit_code == 2, "a submission that cannot load wins"
-    for expected in ("ana", "3/3", "passed", "ben", "2/3", "failed", "test_root_says_hello_world", "cy", "could not load"):
+    for expected in (
+        "ana",
+        "3/3",
+        "passed",
+        "ben",
+        "2/3",
+        "failed",
+        "test_root_says_hello_world",
+        "cy",
+        "could not load",
+    ):
         assert expected in result.output
     rows = list(csv.DictReader(table.open()))
     assert [(row["submission"], row["result"], row["passed"], row["total"]) for row in rows] == [
-        ("ana", "passed", "3", "3"), ("ben", "failed", "2", "3"), ("cy", "could not load", "0", "0")]
+        ("ana", "passed", "3", "3"),
+        ("ben", "failed", "2", "3"),
+        ("cy", "could not load", "0", "0"),
+    ]
     assert rows[1]["first_failure"] == "test_root_says_hello_world"
-    assert sorted(call[2] for call in graded.calls) == [("--junitxml", str(junit / f"{name}.xml")) for name in ("ana", "ben", "cy")]
+    assert sorted(call[2] for call in graded.calls) == [
+        ("--junitxml", str(junit / f"{name}.xml")) for name in ("ana", "ben", "cy")
+    ]
 
 
 def test_grade_exits_1_when_one_fails_and_0_when_all_pass(runner, course, graded, submissions):
@@ -291,7 +321,7 @@ def test_grade_exits_1_when_one_fails_and_0_when_all_pass(runner, course, graded
 
 
 def test_submissions_with_the_same_folder_name_keep_their_paths(tmp_path):
-    names = cli.submission_names([tmp_path / "a" / "repo", tmp_path / "b" / "repo", tmp_path / "c"])
+    names = classroom.submission_names([tmp_path / "a" / "repo", tmp_path / "b" / "repo", tmp_path / "c"])
     assert names == [str(tmp_path / "a" / "repo"), str(tmp_path / "b" / "repo"), "c"]
 
 
@@ -316,7 +346,9 @@ def built(monkeypatch):
 
     stub = Stub()
     stub.calls = []
-    monkeypatch.setattr(builder, "build", lambda course, only=None, store_outputs=False: stub.record(False, only, store_outputs))
+    monkeypatch.setattr(
+        builder, "build", lambda course, only=None, store_outputs=False: stub.record(False, only, store_outputs)
+    )
     monkeypatch.setattr(builder, "check", lambda course, only=None: stub.record(True, only))
     return stub
 
@@ -357,7 +389,13 @@ def real_course(tmp_path, monkeypatch, notebook):
     """A course holding a copy of the repository's real checkpoint 01 and its suite, with a stand-in solution."""
     root = tmp_path / "real"
     (root / "solutions").mkdir(parents=True)
-    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "%%writefile app/main.py"}
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": "%%writefile app/main.py",
+    }
     (root / "solutions" / "01_hello_world.ipynb").write_text(notebook("Hello World", [cell]))
     shutil.copytree(HELLO_WORLD, root / "checkpoints" / "01_hello_world", ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setenv("WORKBOOK_COURSE", str(root))

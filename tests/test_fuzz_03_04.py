@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis")
+import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 

@@ -13,14 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 
-schemathesis = pytest.importorskip("schemathesis")
-from fastapi.testclient import TestClient  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
-
-from workbook import loader  # noqa: E402
-from workbook.appfiles import copy_app_folder  # noqa: E402
-from workbook.lessons import find_lesson  # noqa: E402
+from workbook import loader
+from workbook.appfiles import copy_app_folder
+from workbook.lessons import find_lesson
 
 SLUG = "05_auth"
 EXAMPLES = 25
@@ -138,7 +137,11 @@ def test_a_huge_password_is_refused_without_a_crash(signed_in):
     ("url", "content", "content_type"),
     [
         ("/api/v1/users", b'{"email": "\xff\xfe@example.com", "password": "\xc3\x28 long enough"}', "application/json"),
-        ("/api/v1/auth/token", b"username=\xff\xfe%40example.com&password=\xc3\x28longenough", "application/x-www-form-urlencoded"),
+        (
+            "/api/v1/auth/token",
+            b"username=\xff\xfe%40example.com&password=\xc3\x28longenough",
+            "application/x-www-form-urlencoded",
+        ),
     ],
     ids=["json", "form"],
 )
@@ -161,8 +164,18 @@ def test_a_broken_login_form_is_refused(signed_in, form):
 
 @pytest.mark.parametrize(
     "authorization",
-    ["Bearer", "Bearer ", "Basic x", "Bearer a.b.c", "Bearer eyJ.eyJ.x", "bearer   ", "Bearer ünïcödé", "Bearer \x00",
-     "Token abc", "Bearer " + "A" * 10_000],
+    [
+        "Bearer",
+        "Bearer ",
+        "Basic x",
+        "Bearer a.b.c",
+        "Bearer eyJ.eyJ.x",
+        "bearer   ",
+        "Bearer ünïcödé",
+        "Bearer \x00",
+        "Token abc",
+        "Bearer " + "A" * 10_000,
+    ],
     ids=["bare", "empty", "basic", "three-dots", "bad-base64", "spaces", "non-ascii", "nul", "other-scheme", "long"],
 )
 def test_a_garbage_authorization_header_answers_401(signed_in, authorization):

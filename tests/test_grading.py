@@ -19,7 +19,11 @@ LESSON = "03_database"
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -39,8 +43,14 @@ def test_check_leaves_the_learners_database_and_files_unchanged(workspace_with_o
     workspace, own = workspace_with_own_database
     before = snapshot(workspace)
     env = {**os.environ, "WORKBOOK_WORKSPACE": str(workspace), "DATABASE_URL": f"sqlite:///{own}"}
-    run = subprocess.run([sys.executable, "-c", "from workbook.cli import app; app()", "check", LESSON[:2]], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", "from workbook.cli import app; app()", "check", LESSON[:2]],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     after = snapshot(workspace)
     assert after.keys() == before.keys(), "grading added or removed files in the workspace"

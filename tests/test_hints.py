@@ -42,12 +42,28 @@ def solution(tmp_path, monkeypatch):
 
 
 def test_hints_are_the_markdown_cells_tagged_hint_in_order(solution):
-    lesson = solution([
-        {"cell_type": "markdown", "metadata": {}, "source": "Not a hint <details>x</details>"},
-        {"cell_type": "markdown", "metadata": {"tags": ["hint"]}, "source": ["First?\n", "<details><summary>S</summary>\n", "One.\n", "</details>"]},
-        {"cell_type": "code", "metadata": {"tags": ["hint"]}, "source": "print('code is never a hint')", "outputs": [], "execution_count": None},
-        {"cell_type": "markdown", "metadata": {"tags": ["hint"]}, "source": "Second?\n<details><summary>S</summary>Two.</details>"},
-    ])
+    lesson = solution(
+        [
+            {"cell_type": "markdown", "metadata": {}, "source": "Not a hint <details>x</details>"},
+            {
+                "cell_type": "markdown",
+                "metadata": {"tags": ["hint"]},
+                "source": ["First?\n", "<details><summary>S</summary>\n", "One.\n", "</details>"],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {"tags": ["hint"]},
+                "source": "print('code is never a hint')",
+                "outputs": [],
+                "execution_count": None,
+            },
+            {
+                "cell_type": "markdown",
+                "metadata": {"tags": ["hint"]},
+                "source": "Second?\n<details><summary>S</summary>Two.</details>",
+            },
+        ]
+    )
     assert hints(lesson) == [Hint("First?", "One."), Hint("Second?", "Two.")]
 
 

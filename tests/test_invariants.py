@@ -29,7 +29,7 @@ def describe(result) -> str:
 
 
 @pytest.mark.parametrize(
-    ("lesson", "earlier", "options"), KEPT, ids=[f"{l.number}-keeps-{e.number}" for l, e, _ in KEPT]
+    ("lesson", "earlier", "options"), KEPT, ids=[f"{lesson.number}-keeps-{e.number}" for lesson, e, _ in KEPT]
 )
 def test_a_later_app_still_passes_the_suites_it_keeps(lesson, earlier, options):
     result = run_suite(earlier, lesson.checkpoint, extra_args=options)
@@ -38,7 +38,7 @@ def test_a_later_app_still_passes_the_suites_it_keeps(lesson, earlier, options):
     )
 
 
-@pytest.mark.parametrize("lesson", [l for l in GRADED if l.previous], ids=lambda l: l.slug)
+@pytest.mark.parametrize("lesson", [each for each in GRADED if each.previous], ids=lambda each: each.slug)
 def test_a_suite_fails_on_the_previous_checkpoint(lesson):
     result = run_suite(lesson, lesson.previous.checkpoint, extra_args=["-x"])
     assert result.exit_code == 1, (
@@ -46,7 +46,7 @@ def test_a_suite_fails_on_the_previous_checkpoint(lesson):
     )
 
 
-@pytest.mark.parametrize("lesson", [l for l in GRADED if l.notebook.exists()], ids=lambda l: l.slug)
+@pytest.mark.parametrize("lesson", [each for each in GRADED if each.notebook.exists()], ids=lambda each: each.slug)
 def test_a_suite_fails_on_the_lessons_blank_starting_state(lesson, tmp_path: Path):
     blank = blank_state(lesson, tmp_path / "blank")
     result = run_suite(lesson, blank, extra_args=["-x"])

@@ -20,7 +20,10 @@ def read_root():
 
 
 def test_an_exercise_region_becomes_a_todo_prompt_at_its_indentation():
-    assert blank_exercises(SOLVED) == '@app.get("/")\ndef read_root():\n    # TODO: return {"message": "Hello World"}\n    ...\n'
+    assert (
+        blank_exercises(SOLVED)
+        == '@app.get("/")\ndef read_root():\n    # TODO: return {"message": "Hello World"}\n    ...\n'
+    )
 
 
 def test_a_region_on_the_last_line_keeps_the_cell_without_a_trailing_newline():
@@ -57,7 +60,11 @@ def test_strip_markers_keeps_the_solution_code():
 def test_the_module_the_kernel_imports_needs_only_the_standard_library():
     """The kernel imports it in every lesson: it must not pull in nbformat, nbclient or the web stack."""
     tree = ast.parse(Path(markers.__file__).read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
 
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, f"workbook/markers.py imports {sorted(imported)}"

@@ -97,7 +97,9 @@ def test_begin_keeps_a_workspace_that_passes_the_previous_milestone(course, work
     assert "passes milestone 01" in capsys.readouterr().out
 
 
-def test_begin_leaves_a_workspace_not_at_the_start_untouched_and_says_what_to_do(course, workspace, graded, capsys, hello):
+def test_begin_leaves_a_workspace_not_at_the_start_untouched_and_says_what_to_do(
+    course, workspace, graded, capsys, hello
+):
     workspace.mkdir(parents=True)
     (workspace / "app").mkdir()
     (workspace / "app" / "main.py").write_text("broken(")
@@ -254,9 +256,16 @@ def test_a_lesson_without_a_suite_has_nothing_to_check(session, graded, capsys):
 
 
 def test_a_failing_check_names_the_first_failure(course):
-    result = SuiteResult(exit_code=1, passed=12, failed=2, total=14,
-                         failures=[Failure("test_missing_title_is_rejected", "POST /tasks should answer 422"),
-                                   Failure("test_other", "later")])
+    result = SuiteResult(
+        exit_code=1,
+        passed=12,
+        failed=2,
+        total=14,
+        failures=[
+            Failure("test_missing_title_is_rejected", "POST /tasks should answer 422"),
+            Failure("test_other", "later"),
+        ],
+    )
     assert summary(lessons.find_lesson("02"), result) == (
         "12 of 14 checks pass.\nFirst failure: test_missing_title_is_rejected\nPOST /tasks should answer 422"
     )
@@ -286,12 +295,15 @@ def test_an_error_raised_in_the_workspace_shows_only_the_workspace_frames(tmp_pa
 
 def test_a_syntax_error_in_the_workspace_names_its_file_and_line(tmp_path):
     error = SyntaxError("'(' was never closed", (str(tmp_path / "app" / "main.py"), 2, 14, "app = FastAPI(\n"))
-    assert app_error_report(error, tmp_path) == "app/main.py, line 2: SyntaxError: '(' was never closed\n    app = FastAPI("
+    assert (
+        app_error_report(error, tmp_path)
+        == "app/main.py, line 2: SyntaxError: '(' was never closed\n    app = FastAPI("
+    )
 
 
 def test_an_error_outside_the_workspace_is_left_to_ipython(tmp_path):
     try:
-        1 / 0
+        _ = 1 / 0
     except ZeroDivisionError as error:
         assert app_error_report(error, tmp_path) is None
 

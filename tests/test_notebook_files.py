@@ -27,7 +27,9 @@ def test_an_exercise_region_in_a_writefile_cell_becomes_a_todo(maker):
 
 def test_code_outputs_and_execution_counts_are_cleared(maker):
     solution = maker.notebook("1 + 1")
-    solution.cells[0].update(execution_count=3, outputs=[new_output("execute_result", data={"text/plain": "2"}, execution_count=3)])
+    solution.cells[0].update(
+        execution_count=3, outputs=[new_output("execute_result", data={"text/plain": "2"}, execution_count=3)]
+    )
 
     lesson = build_lesson_notebook(solution)
 
@@ -36,7 +38,9 @@ def test_code_outputs_and_execution_counts_are_cleared(maker):
 
 def test_markdown_hints_metadata_and_code_without_markers_are_kept_as_they_are(maker):
     solution = maker.notebook("# Hello\nWhat you will build.", 'lesson = begin("01_hello")', title="Hello World")
-    solution.cells.append(new_markdown_cell("Which decorator?\n<details>`@app.get`</details>", metadata={"tags": ["hint"]}))
+    solution.cells.append(
+        new_markdown_cell("Which decorator?\n<details>`@app.get`</details>", metadata={"tags": ["hint"]})
+    )
 
     assert build_lesson_notebook(solution) == solution
 

@@ -48,7 +48,8 @@ BROKEN_APPS = {
     "missing_package": ("import not_installed_pkg\n", ["app/main.py", "line 1", "not_installed_pkg", "pip install"]),
     "misspelt_package": ("import sqlmodle\n", ["app/main.py", "line 1", "Did you mean 'sqlmodel'?"]),
     "misspelt_local_module": (
-        "from app.modles import Task\n", ["app/main.py", "line 1", "Did you mean 'app.models'?"],
+        "from app.modles import Task\n",
+        ["app/main.py", "line 1", "Did you mean 'app.models'?"],
     ),
     "no_app": ("from fastapi import FastAPI\napplication = FastAPI()\n", ["app/main.py", "defines no `app`"]),
     "app_not_asgi": ("app = 'hello'\n", ["app/main.py", "not an ASGI app"]),
@@ -85,9 +86,24 @@ def grade(suite: Path, *args: str, timeout: float = 120) -> subprocess.Completed
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("WORKBOOK_APP_DIR", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin", "-p", "no:cacheprovider",
-         "--basetemp", str(suite.parent / "basetemp"), *args],
-        cwd=suite.parent, env=env, capture_output=True, text=True, timeout=timeout,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(suite / "milestone"),
+            "-p",
+            "workbook.plugin",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(suite.parent / "basetemp"),
+            *args,
+        ],
+        cwd=suite.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -106,8 +122,14 @@ def test_app_dir_grades_another_folder(suite, tmp_path):
 def test_the_environment_variable_names_the_folder_too(suite, tmp_path):
     wrong = write_app(tmp_path / "learner", HELLO.replace("Hello World", "Hello"))
     env = {**os.environ, "WORKBOOK_APP_DIR": str(wrong), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    run = subprocess.run([sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 1, run.stdout
 
 
@@ -136,7 +158,9 @@ def test_a_missing_main_py_is_named(suite, tmp_path):
 
 
 def test_a_handler_that_never_returns_fails_its_tests_without_hanging_the_run(suite, tmp_path):
-    hangs = HELLO.replace('    return {"message": "Hello World"}', "    import time\n    while True:\n        time.sleep(0.05)")
+    hangs = HELLO.replace(
+        '    return {"message": "Hello World"}', "    import time\n    while True:\n        time.sleep(0.05)"
+    )
     learner = write_app(tmp_path / "learner", hangs)
     started = time.monotonic()
     run = grade(suite, "--app-dir", str(learner), "--request-timeout", "3")
@@ -157,8 +181,13 @@ def test_a_failure_names_the_learners_line_not_the_frameworks(suite, tmp_path):
 
 
 def test_a_route_that_returns_nothing_is_told_in_plain_words(suite, tmp_path):
-    forgot = HELLO.replace("from fastapi import FastAPI", "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\n\nclass Greeting(BaseModel):\n    message: str\n")
-    forgot = forgot.replace('@app.get("/")', '@app.get("/", response_model=Greeting)').replace('    return {"message"', '    {"message"')
+    forgot = HELLO.replace(
+        "from fastapi import FastAPI",
+        "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\n\nclass Greeting(BaseModel):\n    message: str\n",
+    )
+    forgot = forgot.replace('@app.get("/")', '@app.get("/", response_model=Greeting)').replace(
+        '    return {"message"', '    {"message"'
+    )
     learner = write_app(tmp_path / "learner", forgot)
     run = grade(suite, "--app-dir", str(learner))
     assert "did you forget `return`?" in run.stdout
@@ -190,8 +219,14 @@ def test_the_learners_database_url_is_never_used(suite, tmp_path):
     learner = write_app(tmp_path / "learner", db_app)
     own = tmp_path / "own.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{own}", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    run = subprocess.run([sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin", "--app-dir", str(learner)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite / "milestone"), "-p", "workbook.plugin", "--app-dir", str(learner)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout
     assert not own.exists()
 
@@ -202,4 +237,7 @@ def test_the_json_report_lists_every_test(suite, tmp_path):
     import json
 
     tests = json.loads(report.read_text())["tests"]
-    assert [(t["name"], t["outcome"]) for t in tests] == [("test_root_says_hello", "passed"), ("test_root_answers_200", "passed")]
+    assert [(t["name"], t["outcome"]) for t in tests] == [
+        ("test_root_says_hello", "passed"),
+        ("test_root_answers_200", "passed"),
+    ]

@@ -24,6 +24,8 @@ def test_the_learner_command_opens_the_first_lesson():
 
 def test_every_lesson_is_in_the_readmes_table_with_its_time():
     for lesson in all_lessons():
-        row = next((line for line in README.splitlines() if line.startswith(f"| {lesson.slug.replace('_', ' ', 1)} |")), None)
+        row = next(
+            (line for line in README.splitlines() if line.startswith(f"| {lesson.slug.replace('_', ' ', 1)} |")), None
+        )
         assert row, f"README's lesson table should list {lesson.slug}"
         assert row.endswith(f"| {lesson.minutes} min |"), f"README says {row!r}; the notebook says {lesson.minutes} min"

@@ -33,7 +33,10 @@ def test_the_default_workspace_is_shown_as_workspace_slash(monkeypatch):
 
 
 def test_a_backup_of_the_default_workspace_is_shown_relative_to_the_repository(tmp_path):
-    assert ws.display_backup(lessons.REPO / ".workbook" / "backups" / "20261126T101500Z-reset-02") == ".workbook/backups/20261126T101500Z-reset-02/"
+    assert (
+        ws.display_backup(lessons.REPO / ".workbook" / "backups" / "20261126T101500Z-reset-02")
+        == ".workbook/backups/20261126T101500Z-reset-02/"
+    )
     assert ws.display_backup(tmp_path / ".workbook" / "backups" / "x") == f"{tmp_path}/.workbook/backups/x/"
 
 
@@ -148,11 +151,18 @@ def test_record_remembers_the_latest_check_of_each_lesson(course, workspace):
     assert (workspace.parent / ".workbook" / "progress.json").is_file()
 
 
-def test_a_lesson_that_moves_routes_grades_the_previous_milestone_with_its_options_too(course, workspace, monkeypatch, notebook):
+def test_a_lesson_that_moves_routes_grades_the_previous_milestone_with_its_options_too(
+    course, workspace, monkeypatch, notebook
+):
     """Lesson 02 keeps suite 01 under /api/v1: a workspace passing only that way is at the start."""
-    (course / "solutions" / "02_tasks.ipynb").write_text(notebook("Tasks", keeps={"01_hello": ["--api-prefix", "/api/v1"]}))
+    (course / "solutions" / "02_tasks.ipynb").write_text(
+        notebook("Tasks", keeps={"01_hello": ["--api-prefix", "/api/v1"]})
+    )
     workspace.mkdir(parents=True)
     (workspace / "main.py").write_text("moved")
-    answers = {(): SuiteResult(exit_code=1, passed=0, total=3), ("--api-prefix", "/api/v1"): SuiteResult(exit_code=0, passed=3, total=3)}
+    answers = {
+        (): SuiteResult(exit_code=1, passed=0, total=3),
+        ("--api-prefix", "/api/v1"): SuiteResult(exit_code=0, passed=3, total=3),
+    }
     monkeypatch.setattr(grading, "run_suite", lambda lesson, app_dir, extra_args=(): answers[tuple(extra_args)])
     assert ws.at_start_or_beyond(lessons.find_lesson("02"), workspace)[0]

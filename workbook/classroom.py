@@ -14,7 +14,7 @@ COULD_NOT_LOAD = 2  # the exit code, as pytest gives for a run that could not st
 def submission_names(folders: list[Path]) -> list[str]:
     """A name per submission: its folder's name, or its path where names clash."""
     names = [folder.name for folder in folders]
-    return [name if names.count(name) == 1 else str(folder) for name, folder in zip(names, folders)]
+    return [name if names.count(name) == 1 else str(folder) for name, folder in zip(names, folders, strict=True)]
 
 
 def grade_submissions(lesson: Lesson, folders: list[Path], junit_dir: Path | None = None, jobs: int = 2) -> list:
@@ -54,7 +54,7 @@ def write_csv(path: Path, names: list[str], results: list) -> None:
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["submission", "result", "passed", "total", "first_failure", "message"])
-        for name, result in zip(names, results):
+        for name, result in zip(names, results, strict=True):
             message = result.load_error or (result.failures[0].message if result.failures else "")
             writer.writerow([name, verdict(result), result.passed, result.total, first_failure(result), message])
 

@@ -14,9 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from workbook import workspace as ws
-from workbook.classroom import first_failure, grade_exit_code, grade_submissions, submission_names, verdict, write_csv
 from workbook.hints import Hint, hints
-from workbook.lessons import Lesson, UnknownLesson, all_lessons, current_course, find_lesson, workspace_dir
+from workbook.lessons import Lesson, UnknownLesson, all_lessons, find_lesson, workspace_dir
 from workbook.notebook import summary
 from workbook.server import uvicorn_command
 
@@ -55,7 +54,9 @@ def lesson_or_exit(name: str) -> Lesson:
 def graded_lesson_or_exit(name: str) -> Lesson:
     lesson = lesson_or_exit(name)
     if not lesson.suite.is_dir():
-        raise fail(f"Lesson {lesson.number} has no milestone suite, so there is nothing to check. Lessons from 01 on have one.")
+        raise fail(
+            f"Lesson {lesson.number} has no milestone suite, so there is nothing to check. Lessons from 01 on have one."
+        )
     return lesson
 
 
@@ -77,8 +78,13 @@ def _shown(workspace: Path) -> str:
 def jupyter_command(lesson: Lesson) -> list[str]:
     """`jupyter lab` on the lesson's notebook, on loopback, rooted at the repository."""
     command = [
-        sys.executable, "-m", "jupyter", "lab", str(lesson.notebook.relative_to(lesson.course.root)),
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={lesson.course.root}",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        str(lesson.notebook.relative_to(lesson.course.root)),
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={lesson.course.root}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
@@ -90,7 +96,9 @@ def jupyter_command(lesson: Lesson) -> list[str]:
 @app.command()
 def start(
     lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson, e.g. 02.")],
-    prepare_only: Annotated[bool, typer.Option("--prepare-only", help="Prepare the workspace, don't open JupyterLab.")] = False,
+    prepare_only: Annotated[
+        bool, typer.Option("--prepare-only", help="Prepare the workspace, don't open JupyterLab.")
+    ] = False,
 ) -> None:
     """Open JupyterLab on lesson NN, with the workspace ready for it."""
     lesson = lesson_or_exit(lesson_name)
@@ -99,7 +107,9 @@ def start(
     if prepare_only:
         return
     if not lesson.notebook.exists():
-        raise fail(f"There is no notebook {lesson.course.show(lesson.notebook)}. Run `workbook build` to make lessons/.")
+        raise fail(
+            f"There is no notebook {lesson.course.show(lesson.notebook)}. Run `workbook build` to make lessons/."
+        )
     os.environ["WORKBOOK_WORKSPACE"] = str(workspace)  # the kernel finds the same workspace
     os.chdir(lesson.course.root)
     command = jupyter_command(lesson)
@@ -117,7 +127,9 @@ def exit_code(result) -> int:
 @app.command()
 def check(
     lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson whose milestone to check.")],
-    app_dir: Annotated[Path | None, typer.Option("--app-dir", help="Check the app in DIR instead of the workspace.")] = None,
+    app_dir: Annotated[
+        Path | None, typer.Option("--app-dir", help="Check the app in DIR instead of the workspace.")
+    ] = None,
 ) -> None:
     """Grade the workspace against lesson NN's milestone suite."""
     from workbook.grading import run_suite
@@ -187,7 +199,9 @@ def reset(
     workspace = workspace_dir()
     shown = ws.display(workspace)
     if not yes:
-        typer.confirm(f"Reset {shown} to the start of lesson {lesson.number}? Your files are backed up first", abort=True)
+        typer.confirm(
+            f"Reset {shown} to the start of lesson {lesson.number}? Your files are backed up first", abort=True
+        )
     saved = ws.reset(lesson, workspace)
     say(f"{shown} is back at the start of lesson {lesson.number} ({lesson.starting_point}).{ws.kept_in(saved)}")
 
@@ -240,61 +254,5 @@ def serve(
     raise typer.Exit(code)
 
 
-# --- grade ---------------------------------------------------------------------------------------
-
-
-@app.command()
-def grade(
-    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson whose milestone to grade.")],
-    folders: Annotated[list[Path], typer.Argument(metavar="DIR...", help="Submissions: folders that hold app/.")],
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the results as CSV.")] = None,
-    junit_dir: Annotated[Path | None, typer.Option("--junit-dir", help="Write one JUnit XML file per submission here.")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Submissions graded at once.")] = 2,
-) -> None:
-    """Grade many submissions against lesson NN's milestone suite, in parallel."""
-    lesson = graded_lesson_or_exit(lesson_name)
-    missing = [str(folder) for folder in folders if not folder.is_dir()]
-    if missing:
-        raise fail(f"No folder at {', '.join(missing)}. Pass folders that hold app/.")
-    names = submission_names(folders)
-    results = grade_submissions(lesson, folders, junit_dir=junit_dir, jobs=jobs)
-    table = Table("Submission", "Passed", "Result", "First failure", title=f"Lesson {lesson.number}: {escape(lesson.title)}")
-    styles = {"passed": "green", "failed": "yellow", "could not load": "red"}
-    for name, result in zip(names, results):
-        table.add_row(escape(name), f"{result.passed}/{result.total}", verdict(result), escape(first_failure(result)),
-                      style=styles[verdict(result)])
-    out().print(table)
-    if csv_file:
-        write_csv(csv_file, names, results)
-        say(f"Wrote {csv_file}")
-    if junit_dir:
-        say(f"Wrote JUnit XML to {junit_dir}/")
-    raise typer.Exit(grade_exit_code(results))
-
-
-# --- build ---------------------------------------------------------------------------------------
-
-
-@app.command()
-def build(
-    lesson_name: Annotated[str | None, typer.Argument(metavar="[LESSON]", help="Build only this lesson.")] = None,
-    check_only: Annotated[bool, typer.Option("--check", help="Change nothing; list files that differ.")] = False,
-    outputs: Annotated[bool, typer.Option("--outputs", help="Execute solutions and store their outputs.")] = False,
-) -> None:
-    """Regenerate lessons/ and checkpoints/ from solutions/."""
-    from workbook import builder
-
-    only = lesson_or_exit(lesson_name) if lesson_name else None
-    course = current_course()
-    try:
-        changed = builder.check(course, only) if check_only else builder.build(course, only, store_outputs=outputs)
-    except builder.BuildError as error:
-        raise fail(f"{error}\nFix the solution notebook, then run `workbook build` again.") from None
-    if not check_only:
-        say("Built lessons/ and checkpoints/ from solutions/.")
-        return
-    if changed:
-        for path in changed:
-            say(str(path))
-        raise fail(f"{len(changed)} files differ from what solutions/ make. Run `workbook build` to regenerate them.", 1)
-    say("lessons/ and checkpoints/ match solutions/.")
+# The instructor's and the maintainer's commands: grade, build.
+from workbook import cli_instructor  # noqa: E402,F401  (registers them on `app`)

@@ -62,7 +62,7 @@ def _learner_frames(excinfo: pytest.ExceptionInfo) -> list[str]:
         parts = Path(entry.path).parts
         if COPY_NAME not in parts:
             continue
-        relative = Path(*parts[len(parts) - parts[::-1].index(COPY_NAME):])
+        relative = Path(*parts[len(parts) - parts[::-1].index(COPY_NAME) :])
         code = str(entry.statement).strip()
         shown.append(f"  {relative}, line {entry.lineno + 1}, in {entry.name}\n    {code}")
     return shown

@@ -41,8 +41,16 @@ class SuiteResult:
 
 
 def suite_command(lesson: Lesson, app_dir: Path, extra_args=()) -> list[str]:
-    return [sys.executable, "-m", "pytest", str(lesson.suite), "--app-dir", str(Path(app_dir).resolve()),
-            *FAST_PYTEST, *extra_args]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(lesson.suite),
+        "--app-dir",
+        str(Path(app_dir).resolve()),
+        *FAST_PYTEST,
+        *extra_args,
+    ]
 
 
 def scratch_parent() -> str | None:
@@ -69,10 +77,14 @@ def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float = 300
         try:
             done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return SuiteResult(exit_code=2, load_error=f"The suite did not finish within {timeout:g} s.",
-                               seconds=time.monotonic() - started)
-        result = SuiteResult(exit_code=done.returncode, seconds=time.monotonic() - started,
-                             output=done.stdout + done.stderr)
+            return SuiteResult(
+                exit_code=2,
+                load_error=f"The suite did not finish within {timeout:g} s.",
+                seconds=time.monotonic() - started,
+            )
+        result = SuiteResult(
+            exit_code=done.returncode, seconds=time.monotonic() - started, output=done.stdout + done.stderr
+        )
         if report.exists():
             _read_report(json.loads(report.read_text()), result)
         elif done.returncode != 0:

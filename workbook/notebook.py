@@ -43,8 +43,11 @@ def install_marker_transformer(shell=None) -> bool:
     if shell is None:
         return False
     transformers = shell.input_transformers_cleanup
-    if not any(getattr(each, "__qualname__", None) == drop_solution_markers.__qualname__
-               and getattr(each, "__module__", None) == __name__ for each in transformers):
+    if not any(
+        getattr(each, "__qualname__", None) == drop_solution_markers.__qualname__
+        and getattr(each, "__module__", None) == __name__
+        for each in transformers
+    ):
         transformers.append(drop_solution_markers)
     return True
 
@@ -61,7 +64,9 @@ def app_error_report(error: BaseException, workspace: Path) -> str | None:
 
     if isinstance(error, SyntaxError) and relative(error.filename):
         text = (error.text or "").strip()
-        return f"{relative(error.filename)}, line {error.lineno}: SyntaxError: {error.msg}" + (f"\n    {text}" if text else "")
+        return f"{relative(error.filename)}, line {error.lineno}: SyntaxError: {error.msg}" + (
+            f"\n    {text}" if text else ""
+        )
     frames = [(relative(f.filename), f) for f in traceback.extract_tb(error.__traceback__)]
     shown = [f"  {where}, line {f.lineno}, in {f.name}\n    {(f.line or '').strip()}" for where, f in frames if where]
     if not shown:

@@ -90,8 +90,11 @@ class Preflight:
         self.result_file = scratch / "result.json"
         self.process = subprocess.Popen(
             [sys.executable, "-c", _PROBE, str(self.result_file), str(seconds)],
-            cwd=self.copy, env={**os.environ, **grading_settings(scratch), **(env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=self.copy,
+            env={**os.environ, **grading_settings(scratch), **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def verdict(self) -> str | None:
@@ -154,9 +157,7 @@ def _explain(outcome: dict, where: str, copy: Path) -> str | None:
         )
     if kind == "missing":
         return head + " " + _explain_missing(outcome, copy)
-    return (
-        f"{head} {outcome['type']}: {outcome['message']} {when}{_learner_frame(outcome['frames'], copy)}."
-    )
+    return f"{head} {outcome['type']}: {outcome['message']} {when}{_learner_frame(outcome['frames'], copy)}."
 
 
 def _explain_missing(outcome: dict, copy: Path) -> str:
@@ -164,13 +165,20 @@ def _explain_missing(outcome: dict, copy: Path) -> str:
     where = _learner_frame(outcome["frames"], copy)
     if name == "app" or name.startswith("app."):
         relative = name.replace(".", "/")
-        known = [".".join(p.relative_to(copy).with_suffix("").parts).removesuffix(".__init__") for p in copy.glob("app/**/*.py")]
+        known = [
+            ".".join(p.relative_to(copy).with_suffix("").parts).removesuffix(".__init__")
+            for p in copy.glob("app/**/*.py")
+        ]
         nearest = get_close_matches(name, known, n=1, cutoff=0.8)
         if nearest:
             return f"no module named '{name}' (imported{where}). Did you mean '{nearest[0]}'?"
         course = current_course()
         creator = course.creating(f"{relative}/__init__.py") or course.creating(f"{relative}.py")
-        fix = f"Lesson {creator.number} creates {relative}{'/__init__.py' if (creator.checkpoint / relative).is_dir() else '.py'}." if creator else f"Create {relative}.py."
+        fix = (
+            f"Lesson {creator.number} creates {relative}{'/__init__.py' if (creator.checkpoint / relative).is_dir() else '.py'}."
+            if creator
+            else f"Create {relative}.py."
+        )
         return f"no module named '{name}' (imported{where}). {fix}"
     installed = sorted({module.name for module in pkgutil.iter_modules()})
     nearest = get_close_matches(name.split(".")[0], installed, n=1, cutoff=0.8)

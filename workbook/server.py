@@ -66,8 +66,15 @@ class Server:
                 f"Port {self.port} on 127.0.0.1 is already in use. Stop what uses it, or pass another port: lesson.serve(port=8001)."
             )
         self.process = subprocess.Popen(
-            uvicorn_command(self.port), cwd=self.folder, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
+            uvicorn_command(self.port),
+            cwd=self.folder,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
         )
         threading.Thread(target=self._collect, daemon=True).start()
         atexit.register(self.stop)
@@ -76,7 +83,9 @@ class Server:
             if self.process.poll() is not None:
                 self.process.wait()
                 time.sleep(0.05)  # let the reader take the last lines
-                raise ServerDidNotStart(f"The server stopped before it answered (exit {self.process.returncode}).{self._last_lines()}")
+                raise ServerDidNotStart(
+                    f"The server stopped before it answered (exit {self.process.returncode}).{self._last_lines()}"
+                )
             if self._accepts():
                 return self
             time.sleep(0.05)

@@ -79,7 +79,10 @@ def at_start_or_beyond(lesson: Lesson, workspace: Path) -> tuple[bool, str]:
         if result.exit_code == 0:
             return True, f"The workspace passes milestone {previous.number}, so your own code carries on."
     if result.load_error:
-        return False, f"The workspace app does not load, so it is not at the start of lesson {lesson.number}.\n{result.load_error}"
+        return (
+            False,
+            f"The workspace app does not load, so it is not at the start of lesson {lesson.number}.\n{result.load_error}",
+        )
     return False, (
         f"The workspace does not pass milestone {previous.number} ({result.passed} of {result.total} checks pass), "
         f"so it is not at the start of lesson {lesson.number}."
@@ -106,14 +109,16 @@ def prepare(lesson: Lesson, workspace: Path, confirm: Callable[[str], bool] | No
             "    lesson.start_from_checkpoint()\n"
             "It backs up your workspace under .workbook/backups/ first."
         )
-    if not confirm(f"{reason}\nReplace {display(workspace)} with {lesson.starting_point}? Your files are backed up first"):
+    if not confirm(
+        f"{reason}\nReplace {display(workspace)} with {lesson.starting_point}? Your files are backed up first"
+    ):
         return f"Kept {display(workspace)} as it is."
     saved = start_from(lesson, workspace)
     return f"{display(workspace)} now starts from {lesson.starting_point}." + kept_in(saved)
 
 
 def kept_in(saved: Path | None) -> str:
-    """" Your previous files are in <backup>" when there was a backup, else nothing."""
+    """ " Your previous files are in <backup>" when there was a backup, else nothing."""
     return f" Your previous files are in {display_backup(saved)}" if saved else ""
 
 
@@ -131,7 +136,10 @@ def backup(workspace: Path, label: str) -> Path:
         target = backups / f"{_timestamp()}-{label}-{suffix}"
         suffix += 1
     shutil.copytree(
-        workspace, target, symlinks=False, ignore=shutil.ignore_patterns(*CACHE_NAMES),
+        workspace,
+        target,
+        symlinks=False,
+        ignore=shutil.ignore_patterns(*CACHE_NAMES),
         ignore_dangling_symlinks=True,
     )
     return target

@@ -6,20 +6,18 @@ from workbook.testing import show
 def test_root_says_hello_world(client):
     r = client.get("/")
     assert r.status_code == 200, (
-        f"GET / should answer 200 OK, got {show(r)}. "
-        "Decorate a function with @app.get(\"/\") in app/main.py."
+        f'GET / should answer 200 OK, got {show(r)}. Decorate a function with @app.get("/") in app/main.py.'
     )
     assert r.json() == {"message": "Hello World"}, (
         f'GET / should answer {{"message": "Hello World"}}, got {show(r)}. '
-        "Check the dictionary the function for \"/\" returns: the key is message, the text is exactly Hello World."
+        'Check the dictionary the function for "/" returns: the key is message, the text is exactly Hello World.'
     )
 
 
 def test_health_says_ok(client):
     r = client.get("/health")
     assert r.status_code == 200, (
-        f"GET /health should answer 200 OK, got {show(r)}. "
-        "Add a route with @app.get(\"/health\") in app/main.py."
+        f'GET /health should answer 200 OK, got {show(r)}. Add a route with @app.get("/health") in app/main.py.'
     )
     assert r.json() == {"status": "ok"}, (
         f'GET /health should answer {{"status": "ok"}}, got {show(r)}. '

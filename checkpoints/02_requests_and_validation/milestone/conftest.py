@@ -67,9 +67,12 @@ def expect_rejected(client, routes):
         r = client.post(routes.tasks, json=body)
         assert r.status_code == 422, (
             f"POST {routes.tasks} should reject {why} with 422 Unprocessable Content, got {show(r)}. "
-            + (where_to_look_after_post(r) if r.status_code in (404, 405) else
-               "Declare the limit on the body model's field (Field(...), an Enum or Literal, a date type) "
-               "so that FastAPI validates the body before your function runs.")
+            + (
+                where_to_look_after_post(r)
+                if r.status_code in (404, 405)
+                else "Declare the limit on the body model's field (Field(...), an Enum or Literal, a date type) "
+                "so that FastAPI validates the body before your function runs."
+            )
         )
         error = r.json()
         assert isinstance(error, dict) and "detail" in error, (

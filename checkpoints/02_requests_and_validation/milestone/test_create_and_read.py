@@ -7,7 +7,7 @@ def test_creating_a_task_answers_201_with_the_task(client, routes):
     r = client.post(routes.tasks, json={"title": "Buy milk"})
     assert r.status_code == 201, (
         f"POST {routes.tasks} should answer 201 Created, got {show(r)}. "
-        "A 404 or 405 means there is no POST /tasks route yet: add one with @app.post(\"/tasks\", ...) in app/main.py; "
+        'A 404 or 405 means there is no POST /tasks route yet: add one with @app.post("/tasks", ...) in app/main.py; '
         "any other status: pass status_code=201 to that decorator."
     )
     assert r.json().get("title") == "Buy milk", (
@@ -75,7 +75,7 @@ def test_client_cannot_choose_the_id(client, routes):
     )
     ids = [r.json().get("id") for r in answers]
     assert ids[0] != ids[1], (
-        f"Two tasks posted with \"id\": 4242 in the body both got id {ids[0]}: the client chose the id. "
+        f'Two tasks posted with "id": 4242 in the body both got id {ids[0]}: the client chose the id. '
         "The app assigns ids: TaskCreate (the body) should have no id field, only TaskPublic does."
     )
 
@@ -83,7 +83,7 @@ def test_client_cannot_choose_the_id(client, routes):
 def test_each_task_can_be_read_by_its_id(client, create_task, routes):
     created = [create_task(title="Read me first", priority="low"), create_task(title="Read me second", status="done")]
     for task in created:
-        r = client.get(routes.task(task['id']))
+        r = client.get(routes.task(task["id"]))
         assert r.status_code == 200, (
             f"GET {routes.tasks}/{task['id']} should answer 200 with the task just created, got {show(r)}. "
             'Add a route @app.get("/tasks/{task_id}", ...) in app/main.py.'

@@ -21,7 +21,9 @@ def test_title_of_200_characters_is_accepted(expect_accepted):
 
 
 def test_description_of_2001_characters_is_rejected(expect_rejected):
-    expect_rejected({"title": "Long", "description": "d" * 2001}, "a description of 2001 characters (the limit is 2000)")
+    expect_rejected(
+        {"title": "Long", "description": "d" * 2001}, "a description of 2001 characters (the limit is 2000)"
+    )
 
 
 def test_description_of_2000_characters_is_accepted(expect_accepted):
@@ -30,7 +32,7 @@ def test_description_of_2000_characters_is_accepted(expect_accepted):
 
 
 def test_null_description_is_accepted(expect_accepted):
-    task = expect_accepted({"title": "No description", "description": None}, 'a description of null')
+    task = expect_accepted({"title": "No description", "description": None}, "a description of null")
     assert task.get("description") is None, f"A null description should come back null, got {task!r}."
 
 
@@ -65,4 +67,3 @@ def test_iso_due_date_is_accepted(expect_accepted):
         f'The due_date "2026-02-28" should come back as the same ISO date, got {task.get("due_date")!r}. '
         "Type the field as a date (datetime.date) or null."
     )
-

@@ -33,7 +33,7 @@ def test_tasks_survive_a_restart(load_app, make_client, routes):
     task = r.json()
 
     second = make_client(load_app())  # a fresh import of app.main: nothing kept in memory survives
-    r = second.get(routes.task(task['id']))
+    r = second.get(routes.task(task["id"]))
     assert r.status_code == 200, (
         f"After a restart, GET {routes.task(task['id'])} should find the task, got {show(r)}. "
         "Keep tasks in the database (session.add, session.commit), not in a Python list or dict."

@@ -28,5 +28,5 @@ def test_every_error_is_json_with_detail(client, routes, method, where, body, st
     )
     assert isinstance(r.json(), dict) and "detail" in r.json(), (
         f"{method} {path} ({what}) should answer a JSON object with a `detail` key, got {show(r)}. "
-        "Check what your exception handlers return: JSONResponse(status_code=..., content={\"detail\": ...})."
+        'Check what your exception handlers return: JSONResponse(status_code=..., content={"detail": ...}).'
     )

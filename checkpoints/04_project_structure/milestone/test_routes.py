@@ -11,20 +11,35 @@ def test_task_api_lives_under_api_v1(client, routes):
     r = client.post(routes.tasks, json={"title": "Moved under the prefix"})
     assert r.status_code == 201, (
         f"POST {routes.tasks} should answer 201 Created, got {show(r)}. "
-        "Include the tasks router with app.include_router(router, prefix=\"/api/v1\")."
+        'Include the tasks router with app.include_router(router, prefix="/api/v1").'
     )
     task = r.json()
     r = client.get(routes.task(task["id"]))
-    assert r.status_code == 200 and r.json()["title"] == "Moved under the prefix", f"GET {routes.task(task['id'])} should find the task, got {show(r)}."
+    assert r.status_code == 200 and r.json()["title"] == "Moved under the prefix", (
+        f"GET {routes.task(task['id'])} should find the task, got {show(r)}."
+    )
     r = client.get(routes.tasks)
-    assert r.status_code == 200 and task["id"] in [each["id"] for each in r.json()], f"GET {routes.tasks} should list the task, got {show(r)}."
+    assert r.status_code == 200 and task["id"] in [each["id"] for each in r.json()], (
+        f"GET {routes.tasks} should list the task, got {show(r)}."
+    )
     r = client.patch(routes.task(task["id"]), json={"status": "done"})
-    assert r.status_code == 200 and r.json()["status"] == "done", f"PATCH {routes.task(task['id'])} should change the status, got {show(r)}."
+    assert r.status_code == 200 and r.json()["status"] == "done", (
+        f"PATCH {routes.task(task['id'])} should change the status, got {show(r)}."
+    )
     r = client.delete(routes.task(task["id"]))
     assert r.status_code == 204, f"DELETE {routes.task(task['id'])} should answer 204, got {show(r)}."
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/tasks"), ("POST", "/tasks"), ("GET", "/tasks/{id}"), ("PATCH", "/tasks/{id}"), ("DELETE", "/tasks/{id}")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/tasks"),
+        ("POST", "/tasks"),
+        ("GET", "/tasks/{id}"),
+        ("PATCH", "/tasks/{id}"),
+        ("DELETE", "/tasks/{id}"),
+    ],
+)
 def test_old_task_paths_are_gone(client, routes, method, path):
     """The API moved: does the old path still answer? (It should not.)"""
     task = client.post(routes.tasks, json={"title": "Only under /api/v1"}).json()

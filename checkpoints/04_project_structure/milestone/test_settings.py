@@ -27,7 +27,7 @@ def test_database_url_is_read_from_a_dotenv_file(workdir, load_app, make_client,
     add_task(make_client(load_app(DATABASE_URL=None)), routes, "Set by .env")
     assert stored_in(url, "Set by .env"), (
         f"With no DATABASE_URL in the environment and DATABASE_URL={url} in .env, the task is not in that database. "
-        "Point your settings at the file: model_config = SettingsConfigDict(env_file=\".env\")."
+        'Point your settings at the file: model_config = SettingsConfigDict(env_file=".env").'
     )
 
 

@@ -55,15 +55,26 @@ class Layer:
 
 
 LAYERS = [
-    Layer("config", ("config", "settings"), lambda tree: defines_subclass_of(tree, "BaseSettings"),
-          "the Settings class (a pydantic-settings BaseSettings subclass)"),
-    Layer("database", ("database", "db", "session"), lambda tree: called(tree, "create_engine"),
-          "the engine (create_engine) and the session dependency"),
+    Layer(
+        "config",
+        ("config", "settings"),
+        lambda tree: defines_subclass_of(tree, "BaseSettings"),
+        "the Settings class (a pydantic-settings BaseSettings subclass)",
+    ),
+    Layer(
+        "database",
+        ("database", "db", "session"),
+        lambda tree: called(tree, "create_engine"),
+        "the engine (create_engine) and the session dependency",
+    ),
     Layer("models", ("models",), defines_table, "the table model (class Task(SQLModel, table=True)) and its schemas"),
-    Layer("routers", ("routers", "routes", "api"), lambda tree: called(tree, "APIRouter"),
-          "the task routes, on an APIRouter"),
-    Layer("services", ("services", "crud", "repository"), queries,
-          "the queries (select, commit) that the routes call"),
+    Layer(
+        "routers",
+        ("routers", "routes", "api"),
+        lambda tree: called(tree, "APIRouter"),
+        "the task routes, on an APIRouter",
+    ),
+    Layer("services", ("services", "crud", "repository"), queries, "the queries (select, commit) that the routes call"),
     Layer("core", ("core",), handles_exceptions, "the exception handlers"),
 ]
 

@@ -43,8 +43,11 @@ def pytest_collection_modifyitems(items):
     """Run this suite in the order of the lesson, the slow real-server test last."""
     here = Path(__file__).parent
     places = [place for place, item in enumerate(items) if item.path.parent == here]
-    ours = sorted((items[place] for place in places), key=lambda item: ORDER.index(item.path.name) if item.path.name in ORDER else len(ORDER))
-    for place, item in zip(places, ours):
+    ours = sorted(
+        (items[place] for place in places),
+        key=lambda item: ORDER.index(item.path.name) if item.path.name in ORDER else len(ORDER),
+    )
+    for place, item in zip(places, ours, strict=True):
         items[place] = item
 
 
@@ -88,8 +91,9 @@ def enroll(client, routes: Routes, name: str) -> Account:
         body = {"email": email, "password": f"pw-{secrets.token_hex(8)}", "full_name": name.capitalize()}
         registration = client.post(routes.users, json=body)
     # 200 is wrong too, but test_users.py says so: here it is enough that the user exists.
-    assert registration.status_code in (200, 201), f"POST {routes.users} should register {email} with 201 Created, got {show(registration)}." + (
-        NO_USERS_ROUTE if registration.status_code in (404, 405) else ""
+    assert registration.status_code in (200, 201), (
+        f"POST {routes.users} should register {email} with 201 Created, got {show(registration)}."
+        + (NO_USERS_ROUTE if registration.status_code in (404, 405) else "")
     )
     sent = time.time()
     r = login(client, routes, email, body["password"])
@@ -186,7 +190,12 @@ def people(seed: Seed, workdir: Path, grading_env, request_time_limit: float, ro
             return Unregistered(AssertionError(seed.failure))
         seed.attempts += 1
         template = seed.folder / f"template-{seed.attempts}.db"  # a fresh file: a failed attempt may have left users
-        found = sign_up_people(workdir, routes, {**grading_env, **login_minutes, "DATABASE_URL": f"sqlite:///{template}"}, request_time_limit)
+        found = sign_up_people(
+            workdir,
+            routes,
+            {**grading_env, **login_minutes, "DATABASE_URL": f"sqlite:///{template}"},
+            request_time_limit,
+        )
         if isinstance(found, Unregistered):
             if isinstance(found.error, AssertionError):
                 seed.failure = str(found.error)
@@ -215,7 +224,11 @@ def reader(request, people, seed: Seed, workdir: Path, tmp_path_factory, monkeyp
             shared.close()
         home = tmp_path_factory.mktemp("shared")
         copy_database(seed.template, home / "shared.db")
-        env = {**grading_settings(home), "SECRET_KEY": seed.secret_key, "DATABASE_URL": f"sqlite:///{home / 'shared.db'}"}
+        env = {
+            **grading_settings(home),
+            "SECRET_KEY": seed.secret_key,
+            "DATABASE_URL": f"sqlite:///{home / 'shared.db'}",
+        }
         folder = Path(shutil.copytree(workdir, home / COPY_NAME))  # this test's fresh copy of the graded folder
         seed.reader = shared = load_shared_app(folder, env, request_time_limit)
     monkeypatch.chdir(shared.workdir)  # as when it loaded: an app may read its settings at each request

@@ -72,7 +72,7 @@ def test_a_burst_of_logins_leaves_health_answering_promptly(people, live_server,
         slowest.append(max(probe_during_a_burst(base, routes, form, one_login)))
         if slowest[-1] <= limit:
             return
-    assert False, (
+    raise AssertionError(
         f"While {LOGINS} logins ran at once, GET /health took {slowest[0]:.2f} s, then {slowest[1]:.2f} s on a "
         f"second try (one login alone takes {one_login:.2f} s; the limit is {limit:.2f} s): password hashing is "
         "blocking the event loop. Declare the routes that hash with plain `def` (FastAPI runs them in a thread pool), "

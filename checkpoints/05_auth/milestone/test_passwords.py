@@ -8,8 +8,10 @@ from workbook.testing import database_values
 def test_the_stored_password_is_an_argon2id_hash_and_the_plain_password_is_nowhere(people, grading_env):
     ada, bob = people  # registered through the app: this test's database holds their rows
     url = grading_env["DATABASE_URL"]
-    values = [(table, column, value.decode(errors="replace") if isinstance(value, bytes) else value)
-              for table, column, value in database_values(url)]
+    values = [
+        (table, column, value.decode(errors="replace") if isinstance(value, bytes) else value)
+        for table, column, value in database_values(url)
+    ]
     assert values, (
         f"The database at DATABASE_URL ({url}) holds nothing after two registrations. "
         "Read DATABASE_URL in your settings and commit the new user."

@@ -21,14 +21,19 @@ NOT_A_VALID_TOKEN = [
 
 def test_every_task_route_needs_a_valid_token(client, why_not_turned_away, routes):
     problems = [
-        why_not_turned_away(client.request(method, url, json=body, headers=headers), f"{method} {url} with {kind}", where)
-        for method, url, body in [(method, routes.task(1) if one else routes.tasks, body) for method, one, body in TASK_ROUTES]
+        why_not_turned_away(
+            client.request(method, url, json=body, headers=headers), f"{method} {url} with {kind}", where
+        )
+        for method, url, body in [
+            (method, routes.task(1) if one else routes.tasks, body) for method, one, body in TASK_ROUTES
+        ]
         for headers, kind, where in NOT_A_VALID_TOKEN
     ]
     problems = [problem for problem in problems if problem]
     assert not problems, (
         f"{len(problems)} of {len(TASK_ROUTES) * len(NOT_A_VALID_TOKEN)} requests without a valid token were not turned away:\n- "
-        + "\n- ".join(problems[:6]) + (f"\n- and {len(problems) - 6} more." if len(problems) > 6 else "")
+        + "\n- ".join(problems[:6])
+        + (f"\n- and {len(problems) - 6} more." if len(problems) > 6 else "")
     )
 
 
@@ -40,7 +45,9 @@ def add_task(client, routes, account, title: str) -> dict:
 
 def test_a_task_belongs_to_the_user_who_created_it(people, client, routes):
     ada = people.ada
-    r = client.post(routes.tasks, json={"title": "Write the first program", "owner_id": ada.user["id"] + 1000}, headers=ada.headers)
+    r = client.post(
+        routes.tasks, json={"title": "Write the first program", "owner_id": ada.user["id"] + 1000}, headers=ada.headers
+    )
     assert r.status_code in (201, 422), f"POST {routes.tasks} should answer 201 Created, got {show(r)}."
     if r.status_code == 422:  # an app may refuse a field it does not take; then send the plain task
         r = client.post(routes.tasks, json={"title": "Write the first program"}, headers=ada.headers)
@@ -81,7 +88,9 @@ def test_another_users_task_cannot_be_read_or_listed(people, client, routes):
         "Filter the query with .where(Task.owner_id == current_user.id)."
     )
     own = client.get(routes.tasks, headers=ada.headers)
-    assert [each["id"] for each in own.json()] == [task["id"]], f"GET {routes.tasks} for Ada should list only Ada's task, got {show(own)}."
+    assert [each["id"] for each in own.json()] == [task["id"]], (
+        f"GET {routes.tasks} for Ada should list only Ada's task, got {show(own)}."
+    )
 
 
 def test_another_users_task_cannot_be_changed_or_deleted(people, client, routes):
@@ -99,5 +108,9 @@ def test_another_users_task_cannot_be_changed_or_deleted(people, client, routes)
         "Find the task among the current user's own before deleting it."
     )
     after = client.get(url, headers=ada.headers)
-    assert after.status_code == 200, f"Ada's task should still exist after Bob's attempts, but GET {url} answered {show(after)}."
-    assert after.json() == task, f"Ada's task should be unchanged after Bob's attempts: it was {task}, now {show(after)}."
+    assert after.status_code == 200, (
+        f"Ada's task should still exist after Bob's attempts, but GET {url} answered {show(after)}."
+    )
+    assert after.json() == task, (
+        f"Ada's task should be unchanged after Bob's attempts: it was {task}, now {show(after)}."
+    )

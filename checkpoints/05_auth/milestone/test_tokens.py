@@ -14,7 +14,9 @@ import jwt
 
 from workbook.testing import bearer, show
 
-DECODE_WITH_THE_KEY = "Decode with jwt.decode(token, SECRET_KEY, algorithms=['HS256']) and turn jwt.InvalidTokenError into 401."
+DECODE_WITH_THE_KEY = (
+    "Decode with jwt.decode(token, SECRET_KEY, algorithms=['HS256']) and turn jwt.InvalidTokenError into 401."
+)
 
 
 def b64url(data: bytes) -> str:
@@ -68,7 +70,9 @@ def assert_refused(client, routes, token: str, what: str, where: str, assert_tur
 def test_the_token_is_an_hs256_jwt_signed_with_SECRET_KEY(people, reader, grading_env, routes):
     ada = people.ada
     header = jwt.get_unverified_header(ada.token)
-    assert header.get("alg") == "HS256", f"The token's header says alg {header.get('alg')!r}; sign it with algorithm='HS256'."
+    assert header.get("alg") == "HS256", (
+        f"The token's header says alg {header.get('alg')!r}; sign it with algorithm='HS256'."
+    )
     try:
         claims = jwt.decode(ada.token, grading_env["SECRET_KEY"], algorithms=["HS256"])
     except jwt.InvalidSignatureError:
@@ -77,10 +81,19 @@ def test_the_token_is_an_hs256_jwt_signed_with_SECRET_KEY(people, reader, gradin
             "(read from the environment), not a key written in the code."
         ) from None
     except jwt.PyJWTError as error:
-        raise AssertionError(f"The token does not decode with SECRET_KEY and HS256: {error}. Give it an `exp` claim in the future.") from None
-    assert isinstance(claims.get("exp"), int | float), f"The token should carry an `exp` claim (its expiry time), got the claims {claims}."
+        raise AssertionError(
+            f"The token does not decode with SECRET_KEY and HS256: {error}. Give it an `exp` claim in the future."
+        ) from None
+    assert isinstance(claims.get("exp"), int | float), (
+        f"The token should carry an `exp` claim (its expiry time), got the claims {claims}."
+    )
     # The control every attack below relies on: the app's own claims, signed again, still work.
-    me = assert_accepted(reader, routes, resign(ada.claims, grading_env["SECRET_KEY"]), "The issued token's claims re-signed with SECRET_KEY")
+    me = assert_accepted(
+        reader,
+        routes,
+        resign(ada.claims, grading_env["SECRET_KEY"]),
+        "The issued token's claims re-signed with SECRET_KEY",
+    )
     assert me == ada.user, f"GET {routes.me} should answer the logged-in user {ada.user}, got {me}."
 
 
@@ -88,7 +101,9 @@ def test_ACCESS_TOKEN_EXPIRE_MINUTES_sets_the_token_lifetime(people, token_minut
     ada = people.ada  # she logged in while the app ran with ACCESS_TOKEN_EXPIRE_MINUTES=token_minutes
     before, after = ada.logged_in  # when her login was sent, and when it answered
     exp = ada.claims.get("exp")
-    assert isinstance(exp, int | float), f"The token should carry an `exp` claim (its expiry time), got the claims {ada.claims}."
+    assert isinstance(exp, int | float), (
+        f"The token should carry an `exp` claim (its expiry time), got the claims {ada.claims}."
+    )
     lifetime, expected = exp - before, token_minutes * 60
     assert expected - 5 <= lifetime <= expected + (after - before) + 5, (
         f"With ACCESS_TOKEN_EXPIRE_MINUTES={token_minutes} the token should expire {token_minutes} minutes ({expected} s) "
@@ -106,9 +121,14 @@ def test_an_expired_token_is_rejected(people, reader, grading_env, assert_turned
     for claim in ("iat", "nbf"):
         if claim in expired:
             expired[claim] = now - 1200
-    assert_refused(reader, routes, resign(expired, key), "a token that expired 10 minutes ago (signed with SECRET_KEY)",
-                   "jwt.decode checks `exp` by itself: do not turn verify_exp off, and let ExpiredSignatureError become 401.",
-                   assert_turned_away)
+    assert_refused(
+        reader,
+        routes,
+        resign(expired, key),
+        "a token that expired 10 minutes ago (signed with SECRET_KEY)",
+        "jwt.decode checks `exp` by itself: do not turn verify_exp off, and let ExpiredSignatureError become 401.",
+        assert_turned_away,
+    )
 
 
 def test_a_tampered_token_is_rejected(people, reader, grading_env, assert_turned_away, routes):
@@ -117,46 +137,103 @@ def test_a_tampered_token_is_rejected(people, reader, grading_env, assert_turned
     key = grading_env["SECRET_KEY"]
     as_bob = {name: naming_bob(name, value, ada, bob) for name, value in ada.claims.items()}
     if as_bob != ada.claims:
-        me = assert_accepted(reader, routes, resign(as_bob, key), "Ada's claims, changed to name Bob and re-signed with SECRET_KEY")
-        assert me["id"] == bob.user["id"], f"A token naming Bob (signed with SECRET_KEY) should make GET {routes.me} answer Bob, got {me}."
-        assert_refused(reader, routes, keep_signature(ada.token, as_bob), "Ada's token edited to name Bob (not re-signed)",
-                       DECODE_WITH_THE_KEY + " Never read the payload without verifying the signature.", assert_turned_away)
+        me = assert_accepted(
+            reader, routes, resign(as_bob, key), "Ada's claims, changed to name Bob and re-signed with SECRET_KEY"
+        )
+        assert me["id"] == bob.user["id"], (
+            f"A token naming Bob (signed with SECRET_KEY) should make GET {routes.me} answer Bob, got {me}."
+        )
+        assert_refused(
+            reader,
+            routes,
+            keep_signature(ada.token, as_bob),
+            "Ada's token edited to name Bob (not re-signed)",
+            DECODE_WITH_THE_KEY + " Never read the payload without verifying the signature.",
+            assert_turned_away,
+        )
     longer = {**ada.claims, "exp": ada.claims.get("exp", int(time.time())) + 3600}
     assert_accepted(reader, routes, resign(longer, key), "Ada's token with a later exp, re-signed with SECRET_KEY")
-    assert_refused(reader, routes, keep_signature(ada.token, longer), "Ada's token edited to expire later (not re-signed)",
-                   DECODE_WITH_THE_KEY + " Never read the payload without verifying the signature.", assert_turned_away)
+    assert_refused(
+        reader,
+        routes,
+        keep_signature(ada.token, longer),
+        "Ada's token edited to expire later (not re-signed)",
+        DECODE_WITH_THE_KEY + " Never read the payload without verifying the signature.",
+        assert_turned_away,
+    )
 
 
 def test_an_alg_none_token_is_rejected(people, reader, grading_env, assert_turned_away, routes):
     ada = people.ada
-    assert_accepted(reader, routes, resign(ada.claims, grading_env["SECRET_KEY"]), "The issued token's claims re-signed with SECRET_KEY")
-    assert_refused(reader, routes, unsigned(ada.claims), 'the same claims under the header {"alg": "none"} and no signature',
-                   "Pin the algorithm: jwt.decode(token, SECRET_KEY, algorithms=['HS256']).", assert_turned_away)
+    assert_accepted(
+        reader,
+        routes,
+        resign(ada.claims, grading_env["SECRET_KEY"]),
+        "The issued token's claims re-signed with SECRET_KEY",
+    )
+    assert_refused(
+        reader,
+        routes,
+        unsigned(ada.claims),
+        'the same claims under the header {"alg": "none"} and no signature',
+        "Pin the algorithm: jwt.decode(token, SECRET_KEY, algorithms=['HS256']).",
+        assert_turned_away,
+    )
     header, payload, _signature = ada.token.split(".")
-    assert_refused(reader, routes, f"{header}.{payload}.", "the token with its signature cut off",
-                   DECODE_WITH_THE_KEY, assert_turned_away)
+    assert_refused(
+        reader,
+        routes,
+        f"{header}.{payload}.",
+        "the token with its signature cut off",
+        DECODE_WITH_THE_KEY,
+        assert_turned_away,
+    )
 
 
 def test_a_token_signed_with_another_key_is_rejected(people, reader, grading_env, assert_turned_away, routes):
     ada = people.ada
-    assert_accepted(reader, routes, resign(ada.claims, grading_env["SECRET_KEY"]), "The issued token's claims re-signed with SECRET_KEY")
-    assert_refused(reader, routes, resign(ada.claims, secrets.token_hex(32)), "the same claims signed with another key",
-                   DECODE_WITH_THE_KEY, assert_turned_away)
+    assert_accepted(
+        reader,
+        routes,
+        resign(ada.claims, grading_env["SECRET_KEY"]),
+        "The issued token's claims re-signed with SECRET_KEY",
+    )
+    assert_refused(
+        reader,
+        routes,
+        resign(ada.claims, secrets.token_hex(32)),
+        "the same claims signed with another key",
+        DECODE_WITH_THE_KEY,
+        assert_turned_away,
+    )
 
 
-def test_the_token_of_a_user_who_does_not_exist_is_rejected(people, reader, make_client, load_app, workdir, assert_turned_away, routes):
+def test_the_token_of_a_user_who_does_not_exist_is_rejected(
+    people, reader, make_client, load_app, workdir, assert_turned_away, routes
+):
     """A valid signature is not enough: the user named in the token must still exist."""
     ada = people.ada
     assert_accepted(reader, routes, ada.token, "Ada's token")
     empty = make_client(load_app(DATABASE_URL=f"sqlite:///{workdir / 'nobody-registered.db'}"))  # same SECRET_KEY
-    assert_refused(empty, routes, ada.token, "a correctly signed token of a user the database does not hold",
-                   "After decoding, load the user named by `sub`; when there is none, raise 401.", assert_turned_away)
+    assert_refused(
+        empty,
+        routes,
+        ada.token,
+        "a correctly signed token of a user the database does not hold",
+        "After decoding, load the user named by `sub`; when there is none, raise 401.",
+        assert_turned_away,
+    )
 
 
 def test_a_new_SECRET_KEY_makes_old_tokens_invalid(people, reader, make_client, load_app, assert_turned_away, routes):
     ada = people.ada
     assert_accepted(reader, routes, ada.token, "Ada's token, while the app runs with the SECRET_KEY that signed it,")
     rotated = make_client(load_app(SECRET_KEY=secrets.token_hex(32)))  # same database, another key
-    assert_refused(rotated, routes, ada.token, "a token signed before SECRET_KEY changed",
-                   "Read SECRET_KEY from the environment (your Settings) when the app starts; do not write a key in the code.",
-                   assert_turned_away)
+    assert_refused(
+        rotated,
+        routes,
+        ada.token,
+        "a token signed before SECRET_KEY changed",
+        "Read SECRET_KEY from the environment (your Settings) when the app starts; do not write a key in the code.",
+        assert_turned_away,
+    )
