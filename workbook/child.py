@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import resource
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Self
 
 OUTPUT_BYTES = 64 * 2**10  # of stdout and of stderr, the last ones: a child printing 1 GB costs the grader nothing
+_LIVE: set[Child] = set()
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Child:
         self._timer = threading.Timer(seconds, self._end, ("timed out",))
         self._timer.daemon = True
         self._timer.start()
+        _LIVE.add(self)
         threading.Thread(target=self._watch, daemon=True, name=f"workbook-child-{self.pid}").start()
 
     def __repr__(self) -> str:
@@ -67,6 +70,8 @@ class Child:
         """The outcome, once the child has ended; raises subprocess.TimeoutExpired if it still runs after timeout."""
         if not self._ended.wait(timeout):
             raise subprocess.TimeoutExpired(self.process.args, timeout)
+        if self._outcome is None:
+            raise RuntimeError(f"Lost track of child {self.pid}: its watcher failed (see the traceback above).")
         return self._outcome
 
     def stop(self) -> Outcome:
@@ -86,24 +91,43 @@ class Child:
 
     def _watch(self) -> None:
         try:
-            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped
-        except ChildProcessError:
-            pass
-        seconds = time.monotonic() - self._started
-        with self._lock:
-            self._exited = True
-            sweep(self.pid)  # what it left behind in its group
-        returncode = self.process.wait()
-        self._timer.cancel()
-        for tail in self._tails:
-            tail.join(timeout=1)  # a survivor may still hold a pipe open
-        if self.isolation == "bubblewrap" and 128 < returncode < 128 + signal.NSIG:
-            returncode = 128 - returncode  # bwrap exits 128 + N when its command was killed by signal N
-        stdout, stderr = (tail.text() for tail in self._tails)
-        self._outcome = Outcome(verdict(self._reason, returncode, stderr), returncode, stdout, stderr,
-                                round(seconds, 3), self.isolation)
-        self._cleanup()
-        self._ended.set()
+            _wait_unreaped(self.process)
+            seconds = time.monotonic() - self._started
+            with self._lock:
+                self._exited = True
+                sweep(self.pid)  # what it left behind in its group
+            returncode = self.process.wait()
+            if self.isolation == "bubblewrap" and 128 < returncode < 128 + signal.NSIG:
+                returncode = 128 - returncode  # bwrap exits 128 + N when its command was killed by signal N
+            self._timer.cancel()
+            deadline = time.monotonic() + 1  # a survivor may still hold a pipe open
+            for tail in self._tails:
+                tail.join(max(0.0, deadline - time.monotonic()))
+            stdout, stderr = (tail.text() for tail in self._tails)
+            self._outcome = Outcome(verdict(self._reason, returncode, stderr), returncode, stdout, stderr,
+                                    round(seconds, 3), self.isolation)
+        finally:
+            _LIVE.discard(self)
+            self._cleanup()
+            self._ended.set()
+
+
+def _wait_unreaped(process: subprocess.Popen) -> None:
+    """Wait for the exit but leave the zombie, so that its group id cannot be reused before the sweep."""
+    if not hasattr(os, "waitid"):  # macOS before Python 3.13: reaped here, a negligible race
+        process.wait()
+        return
+    try:
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:
+        pass
+
+
+@atexit.register
+def _stop_all() -> None:
+    """A grader that exits leaves nothing running (bwrap's --die-with-parent aside, process mode needs this)."""
+    for child in list(_LIVE):
+        child.stop()
 
 
 def verdict(reason: str | None, returncode: int, stderr: str) -> str:
@@ -170,7 +194,10 @@ def apply(limits: list[tuple[int, int]]) -> None:
 
 
 def tasks_of(uid: int) -> int:
-    """How many tasks (threads count) uid has now: what RLIMIT_NPROC counts on Linux."""
+    """How many tasks (threads count) uid has now: what RLIMIT_NPROC counts on Linux (elsewhere, processes)."""
+    if not Path("/proc/self/status").exists():
+        listed = subprocess.run(["ps", "-U", str(uid), "-o", "pid="], capture_output=True, text=True, check=False)
+        return len(listed.stdout.split())
     total = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:

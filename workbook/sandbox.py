@@ -92,8 +92,10 @@ def start(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Lim
           writable=(), readable=()) -> Child:
     """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager)."""
     mode = isolation()
-    workdir = Path(workdir).resolve()
-    writable = [Path(folder).resolve() for folder in writable]
+    workdir, writable, readable = Path(workdir).resolve(), _paths(writable), _paths(readable)
+    for path in [workdir, *writable, *readable]:
+        if not path.exists():
+            raise FileNotFoundError(f"No such folder: {path}. Create it before starting the child in it.")
     home = Path(tempfile.mkdtemp(prefix="workbook-home-"))
     drop = _drop(mode)
     if drop.owner is not None:
@@ -102,8 +104,7 @@ def start(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Lim
                    "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     command = [*drop.prefix, *argv]
     if mode == "bubblewrap":
-        command = _bwrap(command, workdir, [*writable, home], [Path(p).resolve() for p in readable], environment,
-                         limits, drop)
+        command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, drop)
     processes = None if drop.counted_uid is None else child.tasks_of(drop.counted_uid) + limits.processes
     rlimits = child.rlimits(limits.memory_mb, limits.file_size_mb, limits.open_files, processes, limits.cpu_seconds)
     try:
@@ -132,6 +133,10 @@ def doctor() -> list[str]:
     network = "shared with this machine" if problem else "none in the sandbox: serve on a Unix socket (uvicorn --uds)"
     lines.append(f"network: {network}")
     return lines
+
+
+def _paths(paths) -> list[Path]:
+    return [Path(path).resolve() for path in paths]
 
 
 # --- who the child runs as -----------------------------------------------------------------------
