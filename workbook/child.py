@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import resource
 import signal
 import subprocess
 import threading
@@ -169,44 +168,7 @@ class _Tail(threading.Thread):
         return bytes(self.data[-OUTPUT_BYTES:]).decode(errors="replace")
 
 
-# --- limits and the end ------------------------------------------------------------------------
-
-
-def rlimits(memory_mb: int, file_size_mb: int, open_files: int, processes: int | None,
-            cpu_seconds: int | None) -> list[tuple[int, int]]:
-    """The rlimits for a child, computed here: the forked child only applies them (see apply)."""
-    wanted = [(resource.RLIMIT_DATA, memory_mb * 2**20), (resource.RLIMIT_FSIZE, file_size_mb * 2**20),
-              (resource.RLIMIT_NOFILE, open_files), (resource.RLIMIT_CORE, 0)]
-    if processes is not None:
-        wanted.append((resource.RLIMIT_NPROC, processes))
-    if cpu_seconds:
-        wanted.append((resource.RLIMIT_CPU, cpu_seconds))
-    if os.geteuid() == 0:
-        return wanted
-    hard = {kind: resource.getrlimit(kind)[1] for kind, _ in wanted}  # not root: cannot raise a hard limit
-    return [(kind, value if hard[kind] == resource.RLIM_INFINITY else min(value, hard[kind])) for kind, value in wanted]
-
-
-def apply(limits: list[tuple[int, int]]) -> None:
-    """Runs in the forked child before exec: nothing here may allocate much or take a lock."""
-    for kind, value in limits:
-        resource.setrlimit(kind, (value, value))
-
-
-def tasks_of(uid: int) -> int:
-    """How many tasks (threads count) uid has now: what RLIMIT_NPROC counts on Linux (elsewhere, processes)."""
-    if not Path("/proc/self/status").exists():
-        listed = subprocess.run(["ps", "-U", str(uid), "-o", "pid="], capture_output=True, text=True, check=False)
-        return len(listed.stdout.split())
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue  # it ended meanwhile
-        if fields.get("Uid", "").split()[:1] == [str(uid)]:
-            total += int(fields.get("Threads", "1"))
-    return total
+# --- the end ----------------------------------------------------------------------------------
 
 
 def sweep(leader: int) -> None:

@@ -1,18 +1,20 @@
 """Start untrusted code (a learner's server, tests or install steps) in a child the grader can bound and end.
 
 Every child gets its own session and process group, stdin from /dev/null, no controlling terminal, only an
-allowlisted environment (the caller's `env` plus PATH, a scratch HOME, LANG/LC_ALL=C.UTF-8 and
-PYTHONDONTWRITEBYTECODE=1), rlimits, and at its end its whole process group is killed.
+allowlisted environment (the caller's `env` plus PATH, a scratch HOME removed afterwards, LANG/LC_ALL=C.UTF-8,
+PYTHONDONTWRITEBYTECODE=1; bwrap adds PWD), the rlimits of workbook.limits, and at its end (exit, time limit
+or stop) its whole process group is killed. Its stdout and stderr are read as they come; the last 64 KiB kept.
 
 Isolation (`isolation()`; force one with WORKBOOK_SANDBOX=process or =bubblewrap):
 - "bubblewrap": bwrap shows the child a read-only /usr, /bin, /lib*, /etc and the Python installation
   (sys.base_prefix, sys.prefix and any site-packages outside them: the venv, never the repo around it), its
-  workdir and `writable` folders read-write, private /tmp and /dev/shm (size-capped tmpfs), its own /dev and
-  /proc, no network, and separate pid, ipc and uts namespaces. Nothing else exists: not the grader's home, not
-  the repo, not other submissions. With --unshare-pid and --die-with-parent, killing bwrap ends every process
-  inside, daemons included.
-- "process": the same limits and environment, no namespaces. The group, and every descendant found in /proc,
-  is frozen then killed; a daemon whose parent has already exited cannot be found and may survive.
+  workdir and `writable` folders read-write, `readable` paths read-only, private /tmp and /dev/shm (tmpfs as
+  big as the file-size limit), its own /dev and /proc, no network (serve on a Unix socket in the workdir:
+  uvicorn --uds), separate pid, ipc and uts namespaces. Nothing else exists: not the grader's home, not the repo,
+  not other submissions. With --unshare-pid and --die-with-parent, ending bwrap ends every process inside.
+- "process": the same limits and environment, no namespaces; everything the uid may read is readable. The
+  group, and every descendant found in /proc, is frozen then killed; a daemon whose parent has already exited
+  cannot be found, may survive, and then holds the output pipes (what it prints later is not collected).
 
 The uid, as measured on Debian 12, bwrap 0.8, run as root:
 - `bwrap --unshare-user --uid 65534` maps the child to the outer root, and the kernel never applies
@@ -22,51 +24,37 @@ The uid, as measured on Debian 12, bwrap 0.8, run as root:
 - Without bwrap, as root: uid 65534 via Popen(user=) when it can run this Python; when it cannot (a pyenv under
   the 0700 /root, as here), via setpriv keeping only CAP_DAC_READ_SEARCH: the child may read every file, but
   cannot write outside its folders, signal the grader or fork past the limit. Else it stays root (unbounded).
-- Not root: children run as the grader's own user (inside a user namespace under bwrap).
-RLIMIT_NPROC counts every thread of the uid, machine-wide, so the limit is set to the tasks the uid has now
-plus `processes`: N more, whatever else runs as nobody. A uvicorn server under load holds 41 threads.
+- Not root: children run as the grader's own user (in a user namespace under bwrap).
+RLIMIT_NPROC counts every task (thread) of the uid, machine-wide: all sandboxes share uid 65534, so the limit is
+set to the tasks the uid has now plus `processes`. A uvicorn server under load holds 41 threads.
 
-Memory is RLIMIT_DATA, per process. RLIMIT_AS also counts glibc's reserved per-thread arenas and thread stacks:
-uvicorn serving FastAPI + SQLModel with a full thread pool held 1.39 GB of address space (2 cores; more
-cores, more arenas) but 385 MB of data, and failed to start threads under RLIMIT_AS=1 GB. Neither counts
-shared memory, and several processes may each use the limit: it stops a balloon, not a determined attacker.
+Memory is RLIMIT_DATA, per process. RLIMIT_AS also counts glibc's reserved per-thread arenas: uvicorn serving
+FastAPI + SQLModel with a full thread pool held 1.39 GB of address space (2 cores; more cores, more arenas)
+but 385 MB of data, and could not start threads under RLIMIT_AS=1 GB. Neither counts shared memory, and each
+process may use the whole limit: it stops a balloon (reported "out of memory"), not a determined attacker.
 """
-
 from __future__ import annotations
 
 import functools
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbook import child
 from workbook.child import Child, Outcome
+from workbook.limits import Identity, Limits, apply, hand_over, identity, rlimits
 
 __all__ = ["Child", "Limits", "Outcome", "doctor", "isolation", "run", "start"]
 
-SANDBOX_UID = 65534  # nobody
 MODES = ("bubblewrap", "process")
+DEFAULT_LIMITS = Limits()
 _SYSTEM = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_SETPRIV = ["--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID), "--clear-groups", "--no-new-privs"]
 # PR_SET_PDEATHSIG (bwrap's --die-with-parent) fires when the *thread* that started bwrap ends: start every
 # child from this one long-lived thread, so a server started from a short-lived thread keeps running.
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-sandbox")
-
-
-@dataclass(frozen=True)
-class Limits:
-    seconds: float = 60  # wall clock, from start to kill
-    memory_mb: int = 2048  # RLIMIT_DATA, per process
-    processes: int = 128  # more tasks (threads count) than the uid has now; a server under load holds 41
-    file_size_mb: int = 256  # largest file written, and the size of the private /tmp
-    open_files: int = 1024
-    cpu_seconds: int | None = None
 
 
 def isolation() -> str:
@@ -82,38 +70,39 @@ def isolation() -> str:
     return "process" if problem else "bubblewrap"
 
 
-def run(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = Limits(),
+def run(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS,
         writable=(), readable=()) -> Outcome:
     """Run argv in workdir to completion (or to limits.seconds) and say how it ended."""
     return start(argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable).wait()
 
 
-def start(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = Limits(),
+def start(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS,
           writable=(), readable=()) -> Child:
-    """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager)."""
+    """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
+
+    The child may also write the `writable` folders and, under bubblewrap, read the `readable` paths.
+    """
     mode = isolation()
     workdir, writable, readable = Path(workdir).resolve(), _paths(writable), _paths(readable)
     for path in [workdir, *writable, *readable]:
         if not path.exists():
             raise FileNotFoundError(f"No such folder: {path}. Create it before starting the child in it.")
     home = Path(tempfile.mkdtemp(prefix="workbook-home-"))
-    drop = _drop(mode)
-    if drop.owner is not None:
-        _hand_over([workdir, *writable, home], drop.owner)
+    who = identity(mode)
+    if who.owner is not None:
+        hand_over([workdir, *writable, home], who.owner)
     environment = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
                    "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-    command = [*drop.prefix, *argv]
+    command = [*who.prefix, *argv]
     if mode == "bubblewrap":
-        command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, drop)
-    processes = None if drop.counted_uid is None else child.tasks_of(drop.counted_uid) + limits.processes
-    rlimits = child.rlimits(limits.memory_mb, limits.file_size_mb, limits.open_files, processes, limits.cpu_seconds)
+        command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, who)
     try:
         process = _SPAWNER.submit(
             subprocess.Popen, command, cwd=workdir, env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            preexec_fn=functools.partial(child.apply, rlimits), **drop.popen,
+            preexec_fn=functools.partial(apply, rlimits(limits, mode, who)), **who.popen,
         ).result()
-    except OSError as error:
+    except (OSError, subprocess.SubprocessError) as error:
         shutil.rmtree(home, ignore_errors=True)
         message = f"Could not start {argv[0]} in {workdir}: {error}. Check the command and the folder."
         raise RuntimeError(message) from error
@@ -125,10 +114,10 @@ def doctor() -> list[str]:
     problem = _bubblewrap_problem()
     lines = [f"bubblewrap: {'yes, children run in a bwrap sandbox' if not problem else 'no: ' + problem}"]
     for mode in MODES if not problem else ("process",):
-        lines.append(f"uid ({mode}): {_drop(mode).description}")
+        lines.append(f"uid ({mode}): {identity(mode).description}")
     lines.append("limits: wall clock, memory (RLIMIT_DATA), processes (RLIMIT_NPROC), file size, open files, "
-                 "no core dumps" + (", CPU time" if hasattr(signal, "SIGXCPU") else ""))
-    if os.geteuid() == 0 and _drop("process").counted_uid is None:
+                 "no core dumps, CPU time when asked")
+    if os.geteuid() == 0 and identity("process").counted_uid is None:
         lines.append("warning: in process mode children stay root; the processes limit does not hold for root")
     network = "shared with this machine" if problem else "none in the sandbox: serve on a Unix socket (uvicorn --uds)"
     lines.append(f"network: {network}")
@@ -137,61 +126,6 @@ def doctor() -> list[str]:
 
 def _paths(paths) -> list[Path]:
     return [Path(path).resolve() for path in paths]
-
-
-# --- who the child runs as -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Drop:
-    description: str
-    prefix: tuple[str, ...] = ()  # wraps the command
-    popen: dict = field(default_factory=dict)  # extra Popen arguments
-    owner: int | None = None  # the folders the child writes are chowned to this uid
-    counted_uid: int | None = None  # the uid whose tasks RLIMIT_NPROC counts; None: not enforced (root)
-    bwrap: tuple[str, ...] = ()
-
-
-@functools.cache
-def _drop(mode: str) -> _Drop:
-    setpriv = shutil.which("setpriv")
-    if os.geteuid() != 0:
-        return _Drop(f"your own user (uid {os.geteuid()})", popen={}, counted_uid=os.geteuid())
-    if mode == "bubblewrap" and setpriv:
-        caps = ["--inh-caps=-all", "--bounding-set=-all"]
-        return _Drop(f"{SANDBOX_UID}, via setpriv inside bwrap", (setpriv, *_SETPRIV, *caps, "--"), {},
-                     SANDBOX_UID, SANDBOX_UID)
-    if mode == "bubblewrap":  # the inner uid maps to the outer root: no RLIMIT_NPROC
-        return _Drop(f"{SANDBOX_UID} inside a user namespace, root outside (no setpriv): processes not limited",
-                     popen={}, bwrap=("--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)))
-    if _nobody_runs_python():
-        return _Drop(f"{SANDBOX_UID}", popen={"user": SANDBOX_UID, "group": SANDBOX_UID, "extra_groups": []},
-                     owner=SANDBOX_UID, counted_uid=SANDBOX_UID)
-    if setpriv and sys.platform == "linux":
-        caps = [f"--{kind}=-all,+dac_read_search" for kind in ("inh-caps", "ambient-caps", "bounding-set")]
-        return _Drop(f"{SANDBOX_UID}, keeping read access to every file (uid {SANDBOX_UID} cannot read this Python)",
-                     (setpriv, *_SETPRIV, *caps, "--"), {}, SANDBOX_UID, SANDBOX_UID)
-    return _Drop("root: no uid drop works here (this Python is not readable by nobody, and no setpriv)", popen={})
-
-
-def _nobody_runs_python() -> bool:
-    """Whether uid 65534 can start this Python with its own standard library."""
-    check = "import sys; print(sys.base_prefix)"
-    try:
-        done = subprocess.run([sys.executable, "-I", "-c", check], check=False, user=SANDBOX_UID, group=SANDBOX_UID,
-                              extra_groups=[], capture_output=True, text=True, timeout=20, cwd="/")
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0 and done.stdout.strip() == sys.base_prefix
-
-
-def _hand_over(folders: list[Path], uid: int) -> None:
-    """chown folders, and everything in them, to the child's uid (never through a link)."""
-    for folder in folders:
-        os.chown(folder, uid, uid, follow_symlinks=False)
-        for parent, names, files in os.walk(folder):
-            for name in names + files:
-                os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
 
 
 # --- the bubblewrap command --------------------------------------------------------------------
@@ -205,9 +139,9 @@ def _bubblewrap_problem() -> str | None:
     if not shutil.which("bwrap"):
         return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     with tempfile.TemporaryDirectory(prefix="workbook-probe-") as scratch:
-        drop = _drop("bubblewrap")
-        command = _bwrap([*drop.prefix, sys.executable, "-c", "pass"], Path(scratch), [], [], {"PATH": "/usr/bin"},
-                         Limits(), drop)
+        who = identity("bubblewrap")
+        command = _bwrap([*who.prefix, sys.executable, "-c", "pass"], Path(scratch), [], [], {"PATH": "/usr/bin"},
+                         Limits(), who)
         try:
             done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=20,
                                   stdin=subprocess.DEVNULL)
@@ -229,10 +163,10 @@ def _python_dirs() -> list[Path]:
 
 
 def _bwrap(command, workdir: Path, writable: list[Path], readable: list[Path], env: dict[str, str],
-           limits: Limits, drop: _Drop) -> list[str]:
+           limits: Limits, who: Identity) -> list[str]:
     tmp = str(limits.file_size_mb * 2**20)
     args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            *drop.bwrap, "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
+            *who.bwrap, "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
     for name, value in env.items():
         args += ["--setenv", name, value]
     args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
