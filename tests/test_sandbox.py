@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -278,6 +279,23 @@ def test_stop_ends_a_running_child_and_says_so(mode, workdir):
     with sandbox.start([sys.executable, "-c", "import time; time.sleep(30)"], workdir=workdir, limits=SHORT) as child:
         assert child.running and child.outcome() is None
     assert child.outcome().verdict == "stopped" and not alive(child.pid)
+
+
+def test_a_child_started_from_a_thread_outlives_that_thread(mode, workdir):
+    """bwrap's --die-with-parent watches the thread that started it: children are started from a lasting one."""
+    started = []
+
+    def start_then_end():
+        started.append(sandbox.start([sys.executable, "-c", "import time; time.sleep(30)"], workdir=workdir,
+                                     limits=SHORT))
+        time.sleep(0.3)  # long enough for bwrap to set its parent-death signal
+
+    thread = threading.Thread(target=start_then_end)
+    thread.start()
+    thread.join()
+    time.sleep(0.3)
+    with started[0] as child:
+        assert child.running, f"The child ended with its starting thread: {child.outcome()}"
 
 
 def test_a_memory_balloon_is_reported_as_out_of_memory(mode, workdir):
