@@ -1,4 +1,4 @@
-"""A started sandbox child: its rlimits, the tail of its output, its end (all of it), and how it ended."""
+"""A started sandbox child: the tail of its output, its end (all of it), and how it ended."""
 
 from __future__ import annotations
 
