@@ -1,0 +1,189 @@
+"""Start untrusted code (a learner's server, tests or install steps) in a child the grader can bound and end.
+
+Every child gets its own session and process group, stdin from /dev/null, no controlling terminal, only an
+allowlisted environment (the caller's `env` plus PATH, a scratch HOME removed afterwards, LANG/LC_ALL=C.UTF-8,
+PYTHONDONTWRITEBYTECODE=1; bwrap adds PWD), the rlimits of workbook.limits, and at its end (exit, time limit
+or stop) its whole process group is killed. Its stdout and stderr are read as they come; the last 64 KiB kept.
+
+Isolation (`isolation()`; force one with WORKBOOK_SANDBOX=process or =bubblewrap):
+- "bubblewrap": bwrap shows the child a read-only /usr, /bin, /lib*, /etc and the Python installation
+  (sys.base_prefix, sys.prefix and any site-packages outside them: the venv, never the repo around it), its
+  workdir and `writable` folders read-write, `readable` paths read-only, private /tmp and /dev/shm (tmpfs as
+  big as the file-size limit), its own /dev and /proc, no network (serve on a Unix socket in the workdir:
+  uvicorn --uds), separate pid, ipc and uts namespaces. Nothing else exists: not the grader's home, not the repo,
+  not other submissions. With --unshare-pid and --die-with-parent, ending bwrap ends every process inside.
+- "process": the same limits and environment, no namespaces; everything the uid may read is readable. The
+  group, and every descendant found in /proc, is frozen then killed; a daemon whose parent has already exited
+  cannot be found, may survive, and then holds the output pipes (what it prints later is not collected).
+
+The uid, as measured on Debian 12, bwrap 0.8, run as root:
+- `bwrap --unshare-user --uid 65534` maps the child to the outer root, and the kernel never applies
+  RLIMIT_NPROC to root: a fork bomb forked 200 of 200 under a limit of 20. So as root bwrap runs without a user
+  namespace and `setpriv` drops the command to the real uid 65534 with no capabilities and no_new_privs; then
+  the same fork bomb stops at the limit. The workdir, `writable` folders and HOME are chowned to 65534.
+- Without bwrap, as root: uid 65534 via Popen(user=) when it can run this Python; when it cannot (a pyenv under
+  the 0700 /root, as here), via setpriv keeping only CAP_DAC_READ_SEARCH: the child may read every file, but
+  cannot write outside its folders, signal the grader or fork past the limit. Else it stays root (unbounded).
+- Not root: children run as the grader's own user (in a user namespace under bwrap).
+RLIMIT_NPROC counts every task (thread) of the uid, machine-wide: all sandboxes share uid 65534, so the limit is
+set to the tasks the uid has now plus `processes`. A uvicorn server under load holds 41 threads.
+
+Memory is RLIMIT_DATA, per process. RLIMIT_AS also counts glibc's reserved per-thread arenas: uvicorn serving
+FastAPI + SQLModel with a full thread pool held 1.39 GB of address space (2 cores; more cores, more arenas)
+but 385 MB of data, and could not start threads under RLIMIT_AS=1 GB. Neither counts shared memory, and each
+process may use the whole limit: it stops a balloon (reported "out of memory"), not a determined attacker.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from workbook.child import Child, Outcome
+from workbook.limits import Identity, Limits, apply, hand_over, identity, rlimits
+
+__all__ = ["Child", "Limits", "Outcome", "doctor", "isolation", "run", "start"]
+
+MODES = ("bubblewrap", "process")
+DEFAULT_LIMITS = Limits()
+_SYSTEM = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# PR_SET_PDEATHSIG (bwrap's --die-with-parent) fires when the *thread* that started bwrap ends: start every
+# child from this one long-lived thread, so a server started from a short-lived thread keeps running.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-sandbox")
+
+
+def isolation() -> str:
+    """'bubblewrap' when a bwrap sandbox works here (probed once), else 'process'; WORKBOOK_SANDBOX forces one."""
+    wanted = os.environ.get("WORKBOOK_SANDBOX", "")
+    if wanted not in ("", *MODES):
+        raise ValueError(f"WORKBOOK_SANDBOX is {wanted!r}. Set it to 'bubblewrap' or 'process', or unset it.")
+    if wanted == "process":
+        return "process"
+    problem = _bubblewrap_problem()
+    if wanted == "bubblewrap" and problem:
+        raise RuntimeError(f"WORKBOOK_SANDBOX=bubblewrap, but {problem}. Fix that, or unset WORKBOOK_SANDBOX.")
+    return "process" if problem else "bubblewrap"
+
+
+def run(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS,
+        writable=(), readable=()) -> Outcome:
+    """Run argv in workdir to completion (or to limits.seconds) and say how it ended."""
+    return start(argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable).wait()
+
+
+def start(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS,
+          writable=(), readable=()) -> Child:
+    """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
+
+    The child may also write the `writable` folders and, under bubblewrap, read the `readable` paths.
+    """
+    mode = isolation()
+    workdir, writable, readable = Path(workdir).resolve(), _paths(writable), _paths(readable)
+    for path in [workdir, *writable, *readable]:
+        if not path.exists():
+            raise FileNotFoundError(f"No such folder: {path}. Create it before starting the child in it.")
+    home = Path(tempfile.mkdtemp(prefix="workbook-home-"))
+    who = identity(mode)
+    if who.owner is not None:
+        hand_over([workdir, *writable, home], who.owner)
+    environment = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
+                   "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    command = [*who.prefix, *argv]
+    if mode == "bubblewrap":
+        command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, who)
+    try:
+        process = _SPAWNER.submit(
+            subprocess.Popen, command, cwd=workdir, env=environment, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=functools.partial(apply, rlimits(limits, mode, who)), **who.popen,
+        ).result()
+    except (OSError, subprocess.SubprocessError) as error:
+        shutil.rmtree(home, ignore_errors=True)
+        message = f"Could not start {argv[0]} in {workdir}: {error}. Check the command and the folder."
+        raise RuntimeError(message) from error
+    return Child(process, limits.seconds, mode, cleanup=functools.partial(shutil.rmtree, home, ignore_errors=True))
+
+
+def doctor() -> list[str]:
+    """A few lines on what this machine supports, for `workbook doctor`."""
+    problem = _bubblewrap_problem()
+    lines = [f"bubblewrap: {'yes, children run in a bwrap sandbox' if not problem else 'no: ' + problem}"]
+    for mode in MODES if not problem else ("process",):
+        lines.append(f"uid ({mode}): {identity(mode).description}")
+    lines.append("limits: wall clock, memory (RLIMIT_DATA), processes (RLIMIT_NPROC), file size, open files, "
+                 "no core dumps, CPU time when asked")
+    if os.geteuid() == 0 and identity("process").counted_uid is None:
+        lines.append("warning: in process mode children stay root; the processes limit does not hold for root")
+    network = "shared with this machine" if problem else "none in the sandbox: serve on a Unix socket (uvicorn --uds)"
+    lines.append(f"network: {network}")
+    return lines
+
+
+def _paths(paths) -> list[Path]:
+    return [Path(path).resolve() for path in paths]
+
+
+# --- the bubblewrap command --------------------------------------------------------------------
+
+
+@functools.cache
+def _bubblewrap_problem() -> str | None:
+    """None when a bwrap sandbox starts this Python here, else why not."""
+    if sys.platform != "linux":
+        return f"bubblewrap runs on Linux only (this is {sys.platform})"
+    if not shutil.which("bwrap"):
+        return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    with tempfile.TemporaryDirectory(prefix="workbook-probe-") as scratch:
+        who = identity("bubblewrap")
+        command = _bwrap([*who.prefix, sys.executable, "-c", "pass"], Path(scratch), [], [], {"PATH": "/usr/bin"},
+                         Limits(), who)
+        try:
+            done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=20,
+                                  stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"bwrap did not start: {error}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return f"a test sandbox failed: {last}"
+    return None
+
+
+def _python_dirs() -> list[Path]:
+    """The folders this Python needs: its installation, its venv, and site-packages outside them."""
+    import site
+
+    found = [sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix, *site.getsitepackages()]
+    found += [entry for entry in sys.path if entry.endswith(("site-packages", "dist-packages"))]
+    return [Path(os.path.realpath(folder)) for folder in found if os.path.isdir(folder)]
+
+
+def _bwrap(command, workdir: Path, writable: list[Path], readable: list[Path], env: dict[str, str],
+           limits: Limits, who: Identity) -> list[str]:
+    tmp = str(limits.file_size_mb * 2**20)
+    args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            *who.bwrap, "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
+    for name, value in env.items():
+        args += ["--setenv", name, value]
+    args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for path in _SYSTEM:  # merged-/usr systems have them as links into /usr
+        args += ["--symlink", os.readlink(path), path] if os.path.islink(path) else ["--ro-bind-try", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", tmp, "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
+    shown = [Path("/usr"), Path("/etc")]
+    made = {Path("/"), Path("/tmp"), Path("/dev"), Path("/proc")}
+    for kind, folders in (("--ro-bind", _python_dirs() + readable), ("--bind", [workdir, *writable])):
+        for folder in folders:
+            if kind == "--ro-bind" and any(folder.is_relative_to(seen) for seen in shown):
+                continue  # already visible
+            for parent in reversed(folder.parents):  # bwrap would make missing parents 0700: closed to 65534
+                if parent not in made and not any(parent.is_relative_to(seen) for seen in shown):
+                    args += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(parent)
+            args += [kind, str(folder), str(folder)]
+            shown.append(folder)
+    return [*args, "--chdir", str(workdir), "--", *command]
