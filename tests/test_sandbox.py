@@ -55,8 +55,9 @@ def workdir(tmp_path) -> Path:
 
 
 def python(code: str, workdir: Path, limits: Limits = SHORT, **options) -> sandbox.Outcome:
-    return sandbox.run([sys.executable, "-c", code, *options.pop("args", ())], workdir=workdir, limits=limits,
-                       **options)
+    return sandbox.run(
+        [sys.executable, "-c", code, *options.pop("args", ())], workdir=workdir, limits=limits, **options
+    )
 
 
 @pytest.fixture
@@ -146,8 +147,9 @@ for path in sys.argv[1:]:
 """
 
 
-def test_a_sibling_submission_the_repo_and_the_real_home_are_not_readable_under_bubblewrap(bubblewrap, workdir,
-                                                                                           tmp_path):
+def test_a_sibling_submission_the_repo_and_the_real_home_are_not_readable_under_bubblewrap(
+    bubblewrap, workdir, tmp_path
+):
     sibling = tmp_path / "other-learner" / "app.py"
     sibling.parent.mkdir()
     sibling.write_text("secret")
@@ -232,8 +234,9 @@ time.sleep(60)
 
 def test_a_sleeping_child_and_its_own_session_grandchild_are_killed_at_the_time_limit(mode, workdir):
     marker = f"sleeper-{uuid.uuid4().hex}"
-    child = sandbox.start([sys.executable, "-c", SLEEP_WITH_A_GRANDCHILD, marker], workdir=workdir,
-                          limits=Limits(seconds=1.5))
+    child = sandbox.start(
+        [sys.executable, "-c", SLEEP_WITH_A_GRANDCHILD, marker], workdir=workdir, limits=Limits(seconds=1.5)
+    )
     grandchild = wait_for(lambda: pids_running(f"{marker}-grandchild"))
     assert grandchild, "the grandchild did not start"
     outcome = child.wait(timeout=10)
@@ -286,8 +289,9 @@ def test_a_child_started_from_a_thread_outlives_that_thread(mode, workdir):
     started = []
 
     def start_then_end():
-        started.append(sandbox.start([sys.executable, "-c", "import time; time.sleep(30)"], workdir=workdir,
-                                     limits=SHORT))
+        started.append(
+            sandbox.start([sys.executable, "-c", "import time; time.sleep(30)"], workdir=workdir, limits=SHORT)
+        )
         time.sleep(0.3)  # long enough for bwrap to set its parent-death signal
 
     thread = threading.Thread(target=start_then_end)
@@ -321,13 +325,13 @@ def test_only_the_end_of_a_huge_output_is_kept(mode, workdir):
 
 # --- servers -----------------------------------------------------------------------------------------
 
-ASGI_APP = '''
+ASGI_APP = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": b"hello from the sandbox"})
-'''
+"""
 
 
 def unix_client(socket: Path) -> httpx.Client:
@@ -347,7 +351,7 @@ def test_a_server_on_a_unix_socket_answers_the_grader(mode, workdir):
     assert child.outcome().verdict == "stopped"
 
 
-FASTAPI_APP = '''
+FASTAPI_APP = """
 import time
 from fastapi import FastAPI
 from sqlmodel import Field, Session, SQLModel, create_engine, select
@@ -366,7 +370,7 @@ def count():
         session.add(Task())
         session.commit()
         return len(session.exec(select(Task)).all())
-'''
+"""
 
 
 def test_the_default_limits_let_a_fastapi_app_fill_its_thread_pool(mode, workdir):

@@ -103,8 +103,9 @@ class Child:
             for tail in self._tails:
                 tail.join(max(0.0, deadline - time.monotonic()))
             stdout, stderr = (tail.text() for tail in self._tails)
-            self._outcome = Outcome(verdict(self._reason, returncode, stderr), returncode, stdout, stderr,
-                                    round(seconds, 3), self.isolation)
+            self._outcome = Outcome(
+                verdict(self._reason, returncode, stderr), returncode, stdout, stderr, round(seconds, 3), self.isolation
+            )
         finally:
             _LIVE.discard(self)
             self._cleanup()

@@ -45,18 +45,32 @@ def identity(mode: str) -> Identity:
         return Identity(f"your own user (uid {os.geteuid()})", counted_uid=os.geteuid())
     if mode == "bubblewrap" and setpriv:
         caps = ("--inh-caps=-all", "--bounding-set=-all")
-        return Identity(f"{SANDBOX_UID}, via setpriv inside bwrap", (setpriv, *_SETPRIV, *caps, "--"),
-                        owner=SANDBOX_UID, counted_uid=SANDBOX_UID)
+        return Identity(
+            f"{SANDBOX_UID}, via setpriv inside bwrap",
+            (setpriv, *_SETPRIV, *caps, "--"),
+            owner=SANDBOX_UID,
+            counted_uid=SANDBOX_UID,
+        )
     if mode == "bubblewrap":  # the inner uid maps to the outer root, for which RLIMIT_NPROC does not hold
-        return Identity(f"{SANDBOX_UID} in a user namespace, root outside (no setpriv): processes not limited",
-                        bwrap=("--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)))
+        return Identity(
+            f"{SANDBOX_UID} in a user namespace, root outside (no setpriv): processes not limited",
+            bwrap=("--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)),
+        )
     if _nobody_runs_python():
-        return Identity(f"{SANDBOX_UID}", popen={"user": SANDBOX_UID, "group": SANDBOX_UID, "extra_groups": []},
-                        owner=SANDBOX_UID, counted_uid=SANDBOX_UID)
+        return Identity(
+            f"{SANDBOX_UID}",
+            popen={"user": SANDBOX_UID, "group": SANDBOX_UID, "extra_groups": []},
+            owner=SANDBOX_UID,
+            counted_uid=SANDBOX_UID,
+        )
     if setpriv and sys.platform == "linux":
         caps = tuple(f"--{kind}=-all,+dac_read_search" for kind in ("inh-caps", "ambient-caps", "bounding-set"))
-        return Identity(f"{SANDBOX_UID}, keeping read access to every file (uid {SANDBOX_UID} cannot read this "
-                        "Python)", (setpriv, *_SETPRIV, *caps, "--"), owner=SANDBOX_UID, counted_uid=SANDBOX_UID)
+        return Identity(
+            f"{SANDBOX_UID}, keeping read access to every file (uid {SANDBOX_UID} cannot read this Python)",
+            (setpriv, *_SETPRIV, *caps, "--"),
+            owner=SANDBOX_UID,
+            counted_uid=SANDBOX_UID,
+        )
     return Identity("root: no uid drop works here (this Python is not readable by nobody, and there is no setpriv)")
 
 
@@ -64,8 +78,17 @@ def _nobody_runs_python() -> bool:
     """Whether uid 65534 can start this Python with its own standard library."""
     check = "import sys; print(sys.base_prefix)"
     try:
-        done = subprocess.run([sys.executable, "-I", "-c", check], check=False, user=SANDBOX_UID, group=SANDBOX_UID,
-                              extra_groups=[], capture_output=True, text=True, timeout=20, cwd="/")
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", check],
+            check=False,
+            user=SANDBOX_UID,
+            group=SANDBOX_UID,
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            cwd="/",
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0 and done.stdout.strip() == sys.base_prefix
@@ -82,8 +105,12 @@ def hand_over(folders: list[Path], uid: int) -> None:
 
 def rlimits(limits: Limits, mode: str, who: Identity) -> list[tuple[int, int]]:
     """The rlimits for a child, computed here: the forked child only applies them (see apply)."""
-    wanted = [(resource.RLIMIT_DATA, limits.memory_mb * 2**20), (resource.RLIMIT_FSIZE, limits.file_size_mb * 2**20),
-              (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0)]
+    wanted = [
+        (resource.RLIMIT_DATA, limits.memory_mb * 2**20),
+        (resource.RLIMIT_FSIZE, limits.file_size_mb * 2**20),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ]
     if who.counted_uid is not None:
         wanted.append((resource.RLIMIT_NPROC, _tasks_allowed(limits, mode, who.counted_uid)))
     if limits.cpu_seconds:

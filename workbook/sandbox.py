@@ -33,6 +33,7 @@ FastAPI + SQLModel with a full thread pool held 1.39 GB of address space (2 core
 but 385 MB of data, and could not start threads under RLIMIT_AS=1 GB. Neither counts shared memory, and each
 process may use the whole limit: it stops a balloon (reported "out of memory"), not a determined attacker.
 """
+
 from __future__ import annotations
 
 import functools
@@ -70,14 +71,16 @@ def isolation() -> str:
     return "process" if problem else "bubblewrap"
 
 
-def run(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS,
-        writable=(), readable=()) -> Outcome:
+def run(
+    argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS, writable=(), readable=()
+) -> Outcome:
     """Run argv in workdir to completion (or to limits.seconds) and say how it ended."""
     return start(argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable).wait()
 
 
-def start(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS,
-          writable=(), readable=()) -> Child:
+def start(
+    argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS, writable=(), readable=()
+) -> Child:
     """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
 
     The child may also write the `writable` folders and, under bubblewrap, read the `readable` paths.
@@ -91,16 +94,29 @@ def start(argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Lim
     who = identity(mode)
     if who.owner is not None:
         hand_over([workdir, *writable, home], who.owner)
-    environment = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
-                   "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    environment = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **(env or {}),
+    }
     command = [*who.prefix, *argv]
     if mode == "bubblewrap":
         command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, who)
     try:
         process = _SPAWNER.submit(
-            subprocess.Popen, command, cwd=workdir, env=environment, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            preexec_fn=functools.partial(apply, rlimits(limits, mode, who)), **who.popen,
+            subprocess.Popen,
+            command,
+            cwd=workdir,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=functools.partial(apply, rlimits(limits, mode, who)),
+            **who.popen,
         ).result()
     except (OSError, subprocess.SubprocessError) as error:
         shutil.rmtree(home, ignore_errors=True)
@@ -115,8 +131,10 @@ def doctor() -> list[str]:
     lines = [f"bubblewrap: {'yes, children run in a bwrap sandbox' if not problem else 'no: ' + problem}"]
     for mode in MODES if not problem else ("process",):
         lines.append(f"uid ({mode}): {identity(mode).description}")
-    lines.append("limits: wall clock, memory (RLIMIT_DATA), processes (RLIMIT_NPROC), file size, open files, "
-                 "no core dumps, CPU time when asked")
+    lines.append(
+        "limits: wall clock, memory (RLIMIT_DATA), processes (RLIMIT_NPROC), file size, open files, "
+        "no core dumps, CPU time when asked"
+    )
     if os.geteuid() == 0 and identity("process").counted_uid is None:
         lines.append("warning: in process mode children stay root; the processes limit does not hold for root")
     network = "shared with this machine" if problem else "none in the sandbox: serve on a Unix socket (uvicorn --uds)"
@@ -140,11 +158,13 @@ def _bubblewrap_problem() -> str | None:
         return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     with tempfile.TemporaryDirectory(prefix="workbook-probe-") as scratch:
         who = identity("bubblewrap")
-        command = _bwrap([*who.prefix, sys.executable, "-c", "pass"], Path(scratch), [], [], {"PATH": "/usr/bin"},
-                         Limits(), who)
+        command = _bwrap(
+            [*who.prefix, sys.executable, "-c", "pass"], Path(scratch), [], [], {"PATH": "/usr/bin"}, Limits(), who
+        )
         try:
-            done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=20,
-                                  stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                command, check=False, capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL
+            )
         except (OSError, subprocess.SubprocessError) as error:
             return f"bwrap did not start: {error}"
     if done.returncode != 0:
@@ -162,18 +182,53 @@ def _python_dirs() -> list[Path]:
     return [Path(os.path.realpath(folder)) for folder in found if os.path.isdir(folder)]
 
 
-def _bwrap(command, workdir: Path, writable: list[Path], readable: list[Path], env: dict[str, str],
-           limits: Limits, who: Identity) -> list[str]:
+def _bwrap(
+    command,
+    workdir: Path,
+    writable: list[Path],
+    readable: list[Path],
+    env: dict[str, str],
+    limits: Limits,
+    who: Identity,
+) -> list[str]:
     tmp = str(limits.file_size_mb * 2**20)
-    args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            *who.bwrap, "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
+    args = [
+        "bwrap",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        *who.bwrap,
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        "--clearenv",
+    ]
     for name, value in env.items():
         args += ["--setenv", name, value]
     args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for path in _SYSTEM:  # merged-/usr systems have them as links into /usr
         args += ["--symlink", os.readlink(path), path] if os.path.islink(path) else ["--ro-bind-try", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", tmp, "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        tmp,
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        tmp,
+        "--tmpfs",
+        "/dev/shm",
+    ]
     shown = [Path("/usr"), Path("/etc")]
     made = {Path("/"), Path("/tmp"), Path("/dev"), Path("/proc")}
     for kind, folders in (("--ro-bind", _python_dirs() + readable), ("--bind", [workdir, *writable])):

@@ -1,7 +1,7 @@
 """Copy a learner's submission from the trusted side: only its own files, never through a link, within a size cap.
 
 What is copied: regular files and folders under the submission, less caches, databases and environments
-(`loader.IGNORED_NAMES`). A symbolic link to a file inside the submission is copied as a plain file holding that
+(`appfiles.IGNORED_NAMES`). A symbolic link to a file inside the submission is copied as a plain file holding that
 file's content; a link to a folder, a link that points outside the submission and a dangling link are refused,
 since following them could read the grader's own files or loop. Sockets, FIFOs and devices are left out: opening
 a FIFO would block the grader. The original is only read, never changed.
@@ -14,7 +14,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from workbook.loader import is_ignored
+from workbook.appfiles import is_ignored
 
 MAX_BYTES = 50 * 2**20
 MAX_FILES = 5000
