@@ -19,9 +19,9 @@ from pathlib import Path
 
 from workbook.lessons import lesson_creating
 
-# Names never copied out of a learner's folder, nor compared between app folders.
+# Names never copied out of a learner's folder, nor compared between app folders (*.eml: the mail of lesson 07's outbox).
 IGNORED_NAMES = (
-    "__pycache__", "*.pyc", "*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite*", ".ipynb_checkpoints",
+    "__pycache__", "*.pyc", "*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite*", "*.eml", ".ipynb_checkpoints",
     ".pytest_cache", ".workbook", ".venv", "venv", ".git", "node_modules",
 )
 PREFLIGHT_SECONDS = 20

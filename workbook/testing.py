@@ -77,3 +77,24 @@ def sign_in_grader(client) -> None:
         f"--as-user: logging in with POST {API}/auth/token should answer 200 with an access_token, got {show(answer)}."
     )
     client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+
+# Lesson 07: what every response carries. Referrer-Policy and Strict-Transport-Security may hold any policy.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": None,
+    "Strict-Transport-Security": None,
+}
+
+
+def security_header_problems(headers) -> list[str]:
+    """What is wrong with a response's security headers: 'X-Frame-Options missing', 'X-Frame-Options is SAMEORIGIN'."""
+    problems = []
+    for name, wanted in SECURITY_HEADERS.items():
+        value = (headers.get(name) or "").strip()
+        if not value:
+            problems.append(f"{name} missing")
+        elif wanted is not None and value.lower() != wanted.lower():
+            problems.append(f"{name} is {value!r}, not {wanted!r}")
+    return problems
