@@ -90,9 +90,11 @@ SECURITY_HEADERS = {
 
 def security_header_problems(headers) -> list[str]:
     """What is wrong with a response's security headers: 'X-Frame-Options missing', 'X-Frame-Options is SAMEORIGIN'."""
+    # Any mapping of headers: httpx's, or a plain dict whose values may be lists (schemathesis's).
+    found = {str(key).lower(): value[0] if isinstance(value, list) and value else value for key, value in headers.items()}
     problems = []
     for name, wanted in SECURITY_HEADERS.items():
-        value = (headers.get(name) or "").strip()
+        value = str(found.get(name.lower()) or "").strip()
         if not value:
             problems.append(f"{name} missing")
         elif wanted is not None and value.lower() != wanted.lower():
