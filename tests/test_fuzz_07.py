@@ -14,15 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis")
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from workbook import loader
 from workbook.lessons import CHECKPOINTS
 from workbook.testing import security_header_problems
+
+schemathesis = pytest.importorskip("schemathesis")
+hypothesis = pytest.importorskip("hypothesis")
+st = pytest.importorskip("hypothesis.strategies")
+HealthCheck, given, settings = hypothesis.HealthCheck, hypothesis.given, hypothesis.settings
 
 SLUG = "07_production_hardening"
 EXAMPLES = 25
@@ -88,7 +89,10 @@ limits = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=li
 @pytest.fixture(scope="module")
 def signed_in(tmp_path_factory):
     """(app, client, headers): the app with one registered user, and that user's bearer header."""
-    with reference_app(tmp_path_factory.mktemp("fuzz07")) as app, TestClient(app, raise_server_exceptions=False) as client:
+    with (
+        reference_app(tmp_path_factory.mktemp("fuzz07")) as app,
+        TestClient(app, raise_server_exceptions=False) as client,
+    ):
         assert client.post("/api/v1/users", json=USER).status_code == 201
         r = client.post("/api/v1/auth/token", data={"username": USER["email"], "password": USER["password"]})
         assert r.status_code == 200, r.text

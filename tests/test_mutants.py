@@ -16,7 +16,10 @@ from workbook.lessons import find_lesson
 from workbook.loader import IGNORED_NAMES
 
 MUTANTS_DIR = Path(__file__).parent / "mutants"
-MINIMUM = {"01_hello_world": 3, "02_requests_and_validation": 8, "03_database": 8, "04_project_structure": 6, "05_auth": 12, "07_production_hardening": 12}
+MINIMUM = {
+    "01_hello_world": 3, "02_requests_and_validation": 8, "03_database": 8, "04_project_structure": 6, "05_auth": 12,
+    "07_production_hardening": 12,
+}
 
 
 def load_mutants() -> list[tuple[str, dict]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from workbook.lessons import lesson_creating
 
-# Names never copied out of a learner's folder, nor compared between app folders (*.eml: the mail of lesson 07's outbox).
+# Names never copied out of a learner's folder, nor compared between app folders (*.eml: lesson 07's outbox mail).
 IGNORED_NAMES = (
     "__pycache__", "*.pyc", "*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite*", "*.eml", ".ipynb_checkpoints",
     ".pytest_cache", ".workbook", ".venv", "venv", ".git", "node_modules",

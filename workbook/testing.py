@@ -89,9 +89,10 @@ SECURITY_HEADERS = {
 
 
 def security_header_problems(headers) -> list[str]:
-    """What is wrong with a response's security headers: 'X-Frame-Options missing', 'X-Frame-Options is SAMEORIGIN'."""
+    """What is wrong with a response's security headers ('X-Frame-Options missing', 'X-Frame-Options is ...')."""
     # Any mapping of headers: httpx's, or a plain dict whose values may be lists (schemathesis's).
-    found = {str(key).lower(): value[0] if isinstance(value, list) and value else value for key, value in headers.items()}
+    found = {str(key).lower(): value[0] if isinstance(value, list) and value else value
+             for key, value in headers.items()}
     problems = []
     for name, wanted in SECURITY_HEADERS.items():
         value = str(found.get(name.lower()) or "").strip()

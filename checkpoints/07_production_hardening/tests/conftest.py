@@ -46,15 +46,27 @@ ROUTES = Routes(
 ALLOWED_ORIGINS = ("https://app.example.com", "http://localhost:5173")
 CORS_ORIGINS = " https://app.example.com ,  http://localhost:5173 "  # the items must be trimmed
 LOGIN_RATE_LIMIT = "1000/minute"  # no test but the rate limit's reaches it
-ORDER = ["test_settings.py", "test_cors.py", "test_headers.py", "test_rate_limit.py", "test_request_ids.py",
-         "test_errors.py", "test_readiness.py", "test_welcome_message.py", "test_under_uvicorn.py"]
+ORDER = [
+    "test_settings.py",
+    "test_cors.py",
+    "test_headers.py",
+    "test_rate_limit.py",
+    "test_request_ids.py",
+    "test_errors.py",
+    "test_readiness.py",
+    "test_welcome_message.py",
+    "test_under_uvicorn.py",
+]
 
 
 def pytest_collection_modifyitems(items):
     """Run this suite in the order of the lesson, the real-server tests last."""
     here = Path(__file__).parent
     places = [place for place, item in enumerate(items) if item.path.parent == here]
-    ours = sorted((items[place] for place in places), key=lambda item: ORDER.index(item.path.name) if item.path.name in ORDER else len(ORDER))
+    ours = sorted(
+        (items[place] for place in places),
+        key=lambda item: ORDER.index(item.path.name) if item.path.name in ORDER else len(ORDER),
+    )
     for place, item in zip(places, ours):
         items[place] = item
 
@@ -98,10 +110,14 @@ def every_kind_of_answer():
             (f"GET {ROUTES.tasks} without a token", client.get(ROUTES.tasks)),
             (f"POST {ROUTES.users} with an empty body", client.post(ROUTES.users, json={})),
             (f"DELETE {ROUTES.health}", client.delete(ROUTES.health)),
-            (f"a preflight from {ALLOWED_ORIGINS[0]}",
-             client.options(ROUTES.tasks, headers={"Origin": ALLOWED_ORIGINS[0], **preflight})),
-            ("a preflight from https://evil.example.net",
-             client.options(ROUTES.tasks, headers={"Origin": "https://evil.example.net", **preflight})),
+            (
+                f"a preflight from {ALLOWED_ORIGINS[0]}",
+                client.options(ROUTES.tasks, headers={"Origin": ALLOWED_ORIGINS[0], **preflight}),
+            ),
+            (
+                "a preflight from https://evil.example.net",
+                client.options(ROUTES.tasks, headers={"Origin": "https://evil.example.net", **preflight}),
+            ),
         ]
 
     return ask
@@ -112,12 +128,16 @@ def assert_security_headers():
     """assert_security_headers(answers, where): every (what, response) carries the four security headers."""
 
     def check(answers: list[tuple[str, httpx.Response]], where: str) -> None:
-        wrong = [f"{what} -> {r.status_code}: {', '.join(problems)}"
-                 for what, r in answers if (problems := security_header_problems(r.headers))]
+        wrong = [
+            f"{what} -> {r.status_code}: {', '.join(problems)}"
+            for what, r in answers
+            if (problems := security_header_problems(r.headers))
+        ]
         assert not wrong, (
             f"Every response {where} should carry X-Content-Type-Options: nosniff, X-Frame-Options: DENY, "
             f"Referrer-Policy and Strict-Transport-Security, but {len(wrong)} of {len(answers)} did not:\n- "
-            + "\n- ".join(wrong) + f"\n{ONE_MIDDLEWARE}"
+            + "\n- ".join(wrong)
+            + f"\n{ONE_MIDDLEWARE}"
         )
 
     return check
@@ -210,7 +230,7 @@ def messages_in(folder: Path) -> dict[str, str]:
 
 @pytest.fixture
 def wait_for_messages():
-    """wait_for_messages(folder, addresses) -> the files directly in folder, once each address is in one (or 5 s passed)."""
+    """wait_for_messages(folder, addresses) -> the files right in folder, when each address is in one (5 s at most)."""
 
     def wait(folder: Path, addresses: list[str], seconds: float = 5.0) -> dict[str, str]:
         deadline = time.monotonic() + seconds
@@ -231,8 +251,9 @@ PASSED_ON = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT", "PYTH
 SERVER_SECONDS = 20
 
 
-def run_uvicorn(workdir: Path, grading_env: dict[str, str], overrides: dict[str, str | None], port: int,
-                output: Path) -> subprocess.Popen:
+def run_uvicorn(
+    workdir: Path, grading_env: dict[str, str], overrides: dict[str, str | None], port: int, output: Path
+) -> subprocess.Popen:
     """Start `python -m uvicorn app.main:app` on 127.0.0.1:port from workdir, with grading_env plus overrides
     (None removes a setting) and nothing else of this process's environment; stdout and stderr go to output.
 
@@ -242,7 +263,9 @@ def run_uvicorn(workdir: Path, grading_env: dict[str, str], overrides: dict[str,
     env.update({name: value for name, value in {**grading_env, **overrides}.items() if value is not None})
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
     with output.open("wb") as sink:
-        return subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT
+        )
 
 
 @dataclass

@@ -12,7 +12,9 @@ def preflight(client, url: str, origin: str):
     return client.options(url, headers={"Origin": origin, "Access-Control-Request-Method": "GET"})
 
 
-def test_a_preflight_from_an_origin_in_CORS_ORIGINS_is_allowed_and_from_another_is_not(client, routes, allowed_origins, grading_env):
+def test_a_preflight_from_an_origin_in_CORS_ORIGINS_is_allowed_and_from_another_is_not(
+    client, routes, allowed_origins, grading_env
+):
     listed = grading_env["CORS_ORIGINS"]
     for origin in allowed_origins:
         r = preflight(client, routes.tasks, origin)
@@ -26,7 +28,8 @@ def test_a_preflight_from_an_origin_in_CORS_ORIGINS_is_allowed_and_from_another_
         r = preflight(client, routes.tasks, origin)
         allowed = r.headers.get("access-control-allow-origin")
         assert allowed not in (origin, "*"), (
-            f"With CORS_ORIGINS={listed!r}, a preflight from Origin: {origin} should get no Access-Control-Allow-Origin "
+            f"With CORS_ORIGINS={listed!r}, a preflight from Origin: {origin} should get no "
+            "Access-Control-Allow-Origin "
             f"for it, got {allowed!r}: any page on that site could call the API with the user's browser. "
             "List the allowed origins explicitly; never allow_origins=['*'], least of all with credentials."
         )

@@ -9,14 +9,18 @@ import uuid
 from workbook.testing import show
 
 
-def test_an_unexpected_error_answers_500_json_with_the_request_id_and_no_traceback(app_with_a_failing_route, make_client, routes):
+def test_an_unexpected_error_answers_500_json_with_the_request_id_and_no_traceback(
+    app_with_a_failing_route, make_client, routes
+):
     app, secret = app_with_a_failing_route
     client = make_client(app, raise_server_exceptions=False)
     control = client.get(routes.health)
     assert control.status_code == 200, f"GET {routes.health} should answer 200, got {show(control)}."
     sent = str(uuid.uuid4())
     r = client.get(routes.failing, headers={"X-Request-ID": sent})
-    assert r.status_code == 500, f"GET {routes.failing}, a route that raises RuntimeError, should answer 500, got {show(r)}."
+    assert r.status_code == 500, (
+        f"GET {routes.failing}, a route that raises RuntimeError, should answer 500, got {show(r)}."
+    )
     try:
         body = r.json()
     except ValueError:

@@ -11,5 +11,7 @@ def test_a_500_carries_the_security_headers_too(app_with_a_failing_route, make_c
     app, _secret = app_with_a_failing_route
     client = make_client(app, raise_server_exceptions=False)
     r = client.get(routes.failing)
-    assert r.status_code == 500, f"GET {routes.failing}, a route that raises RuntimeError, should answer 500, got {show(r)}."
+    assert r.status_code == 500, (
+        f"GET {routes.failing}, a route that raises RuntimeError, should answer 500, got {show(r)}."
+    )
     assert_security_headers([(f"GET {routes.failing} (it raises)", r)], "(an unexpected error included)")

@@ -30,7 +30,8 @@ def test_failed_logins_past_LOGIN_RATE_LIMIT_answer_429_with_Retry_After(load_ap
     attempts = [login(client, "guesser@example.com", f"guess number {n}") for n in range(1, LIMIT + 1)]
     early = [f"attempt {n}: {show(r)}" for n, r in enumerate(attempts, 1) if r.status_code not in (400, 401)]
     assert not early, (
-        f"With LOGIN_RATE_LIMIT={LIMIT}/minute, the first {LIMIT} failed logins at POST {routes.token} should each answer "
+        f"With LOGIN_RATE_LIMIT={LIMIT}/minute, the first {LIMIT} failed logins at POST {routes.token} should "
+        "each answer "
         "400 or 401 (a wrong password), but got\n- " + "\n- ".join(early) + "\nCount attempts per minute; refuse only "
         "those past the limit. Read the limit from the LOGIN_RATE_LIMIT setting."
     )

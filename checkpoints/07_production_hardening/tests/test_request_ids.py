@@ -20,7 +20,8 @@ def test_an_incoming_X_Request_ID_is_echoed(client, routes):
         r = client.get(url, headers={"X-Request-ID": sent})
         echoed = r.headers.get("x-request-id")
         assert echoed == sent, (
-            f"GET {url} with X-Request-ID: {sent} should answer with the same X-Request-ID, got {echoed!r} ({show(r)}). {WHERE}"
+            f"GET {url} with X-Request-ID: {sent} should answer with the same X-Request-ID, "
+            f"got {echoed!r} ({show(r)}). {WHERE}"
         )
 
 
@@ -29,7 +30,9 @@ def test_a_request_without_an_id_gets_a_new_one_every_time(client, routes):
     client.get(routes.health, headers={"X-Request-ID": sent})
     answers = [client.get(routes.health) for _ in range(3)]
     ids = [r.headers.get("x-request-id") for r in answers]
-    assert all(ids), f"GET {routes.health} without an X-Request-ID should answer with a new one, got the ids {ids}. {WHERE}"
+    assert all(ids), (
+        f"GET {routes.health} without an X-Request-ID should answer with a new one, got the ids {ids}. {WHERE}"
+    )
     assert len(set(ids)) == len(ids), (
         f"Three requests without an X-Request-ID should get three different ids, got {ids}. "
         "Make a new id for each request (uuid.uuid4() inside the middleware, not once at import)."

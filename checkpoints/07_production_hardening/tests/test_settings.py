@@ -40,7 +40,9 @@ def test_in_production_the_app_refuses_to_start_without_a_SECRET_KEY(production,
         f"With ENVIRONMENT=production and a random SECRET_KEY of 80 characters, the app should start, but it raised "
         f"{started[:300]}. Refuse only a missing or default key."
     )
-    assert health.status_code == 200, f"In production with a strong SECRET_KEY, GET /health should answer 200, got {health.status_code}."
+    assert health.status_code == 200, (
+        f"In production with a strong SECRET_KEY, GET /health should answer 200, got {health.status_code}."
+    )
 
 
 def test_in_production_the_app_refuses_the_default_SECRET_KEY(production, try_to_start, load_app):
@@ -54,5 +56,6 @@ def test_in_production_the_app_refuses_the_default_SECRET_KEY(production, try_to
         f"refuse to start, but it started. Compare the key with that default, not only with an empty value. {REFUSE}"
     )
     assert "secret_key" in refusal.lower(), (
-        f"The app refused the default SECRET_KEY in production, but its error does not name the setting: {refusal[:300]}."
+        "The app refused the default SECRET_KEY in production, but its error does not name the setting: "
+        f"{refusal[:300]}."
     )

@@ -8,7 +8,9 @@ import httpx
 from workbook.testing import show
 
 
-def test_under_uvicorn_every_response_carries_the_security_headers(servers, routes, every_kind_of_answer, assert_security_headers):
+def test_under_uvicorn_every_response_carries_the_security_headers(
+    servers, routes, every_kind_of_answer, assert_security_headers
+):
     server = servers.development
     started = server.wait()
     assert started is not None and started.status_code == 200, (
