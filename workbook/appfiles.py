@@ -12,8 +12,9 @@ import shutil
 from fnmatch import fnmatch
 from pathlib import Path
 
+# *.eml: the welcome mail lesson 07 writes to its outbox.
 IGNORED_NAMES = (
-    "__pycache__", "*.pyc", "*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite*", ".ipynb_checkpoints",
+    "__pycache__", "*.pyc", "*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite*", "*.eml", ".ipynb_checkpoints",
     ".pytest_cache", ".workbook", ".venv", "venv", ".git", "node_modules",
 )  # fmt: skip
 SUITE_FOLDER = "milestone"  # checkpoints/NN_slug/milestone/: the milestone suite and its planted bugs

@@ -15,6 +15,9 @@ class Routes:
     """
 
     prefix: str = ""
+    # At the root whatever the prefix: a monitor's probes (lessons 01 and 07).
+    health: str = "/health"
+    ready: str = "/health/ready"
 
     @property
     def tasks(self) -> str:
@@ -106,3 +109,28 @@ def sign_in_grader(client, routes: Routes) -> None:
         f"--as-user: logging in with POST {routes.token} should answer 200 with an access_token, got {show(answer)}."
     )
     client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+
+# Lesson 07: what every response carries. Referrer-Policy and Strict-Transport-Security may hold any policy.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": None,
+    "Strict-Transport-Security": None,
+}
+
+
+def security_header_problems(headers) -> list[str]:
+    """What is wrong with a response's security headers ('X-Frame-Options missing', 'X-Frame-Options is ...')."""
+    # Any mapping of headers: httpx's, or a plain dict whose values may be lists (schemathesis's).
+    found = {
+        str(key).lower(): value[0] if isinstance(value, list) and value else value for key, value in headers.items()
+    }
+    problems = []
+    for name, wanted in SECURITY_HEADERS.items():
+        value = str(found.get(name.lower()) or "").strip()
+        if not value:
+            problems.append(f"{name} missing")
+        elif wanted is not None and value.lower() != wanted.lower():
+            problems.append(f"{name} is {value!r}, not {wanted!r}")
+    return problems
