@@ -27,7 +27,7 @@ from workbook.loader import (
     import_app,
     with_time_limit,
 )
-from workbook.testing import Routes, bearer, login, show
+from workbook.testing import Routes, bearer, in_lesson_order, login, show
 
 TOKEN_MINUTES = 7  # Ada and Bob log in under ACCESS_TOKEN_EXPIRE_MINUTES=7: no app's default by chance
 NO_USERS_ROUTE = (
@@ -41,14 +41,7 @@ ORDER = ["test_users.py", "test_tokens.py", "test_tasks.py", "test_passwords.py"
 
 def pytest_collection_modifyitems(items):
     """Run this suite in the order of the lesson, the slow real-server test last."""
-    here = Path(__file__).parent
-    places = [place for place, item in enumerate(items) if item.path.parent == here]
-    ours = sorted(
-        (items[place] for place in places),
-        key=lambda item: ORDER.index(item.path.name) if item.path.name in ORDER else len(ORDER),
-    )
-    for place, item in zip(places, ours, strict=True):
-        items[place] = item
+    in_lesson_order(items, Path(__file__).parent, ORDER)
 
 
 @dataclass

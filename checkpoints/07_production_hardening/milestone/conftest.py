@@ -22,7 +22,7 @@ import pytest
 from workbook.appfiles import copy_app_folder
 from workbook.loader import COPY_NAME, grading_settings
 from workbook.server import free_port
-from workbook.testing import Routes, security_header_problems
+from workbook.testing import Routes, in_lesson_order, security_header_problems
 
 UNKNOWN_PAGE = "/workbook-no-such-page"  # no app has it: its answer is a 404
 FAILING_ROUTE = "/workbook-raises-an-error"  # the suite adds it to the app (app_with_a_failing_route): it raises
@@ -44,14 +44,7 @@ ORDER = [
 
 def pytest_collection_modifyitems(items):
     """Run this suite in the order of the lesson, the real-server tests last."""
-    here = Path(__file__).parent
-    places = [place for place, item in enumerate(items) if item.path.parent == here]
-    ours = sorted(
-        (items[place] for place in places),
-        key=lambda item: ORDER.index(item.path.name) if item.path.name in ORDER else len(ORDER),
-    )
-    for place, item in zip(places, ours, strict=True):
-        items[place] = item
+    in_lesson_order(items, Path(__file__).parent, ORDER)
 
 
 @pytest.fixture

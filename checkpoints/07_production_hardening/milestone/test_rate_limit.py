@@ -27,7 +27,7 @@ def retry_after_problem(value: str | None) -> str | None:
 
 def test_failed_logins_past_LOGIN_RATE_LIMIT_answer_429_with_Retry_After(load_app, make_client, routes):
     client = make_client(load_app(LOGIN_RATE_LIMIT=f"{LIMIT}/minute"))
-    attempts = [login(client, "guesser@example.com", f"guess number {n}") for n in range(1, LIMIT + 1)]
+    attempts = [login(client, routes, "guesser@example.com", f"guess number {n}") for n in range(1, LIMIT + 1)]
     early = [f"attempt {n}: {show(r)}" for n, r in enumerate(attempts, 1) if r.status_code not in (400, 401)]
     assert not early, (
         f"With LOGIN_RATE_LIMIT={LIMIT}/minute, the first {LIMIT} failed logins at POST {routes.token} should "
@@ -35,7 +35,7 @@ def test_failed_logins_past_LOGIN_RATE_LIMIT_answer_429_with_Retry_After(load_ap
         "400 or 401 (a wrong password), but got\n- " + "\n- ".join(early) + "\nCount attempts per minute; refuse only "
         "those past the limit. Read the limit from the LOGIN_RATE_LIMIT setting."
     )
-    past = login(client, "guesser@example.com", "one guess too many")
+    past = login(client, routes, "guesser@example.com", "one guess too many")
     assert past.status_code == 429, (
         f"With LOGIN_RATE_LIMIT={LIMIT}/minute, failed login number {LIMIT + 1} within a minute should answer "
         f"429 Too Many Requests, got {show(past)}. Count every attempt, failed ones included (they are what a "

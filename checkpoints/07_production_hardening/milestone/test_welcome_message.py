@@ -6,7 +6,7 @@ from workbook.testing import register, show
 def test_registering_writes_one_welcome_message_per_user_into_EMAIL_OUTBOX(client, outbox, wait_for_messages, routes):
     addresses = ["ada@example.com", "bob@example.com"]
     for address in addresses:
-        r = register(client, address, "a long enough password")
+        r = register(client, routes, address, "a long enough password")
         assert r.status_code == 201, f"POST {routes.users} should register {address} with 201 Created, got {show(r)}."
     found = wait_for_messages(outbox, addresses)
     nested = sorted(
