@@ -99,14 +99,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     running = {folder: early.pop(folder) for folder in list(early) if folder in folders}
     waiting = [folder for folder in waiting if folder not in running]
     while len(running) < (os.cpu_count() or 2) and waiting:
-        running[waiting[0]] = Preflight(waiting.pop(0))
+        folder = waiting.pop(0)
+        running[folder] = Preflight(folder)
     _warm_imports(serves=any("live_server" in getattr(item, "fixturenames", ()) for item in items))
     verdicts = {}
     while running:
         folder = next(iter(running))
         verdicts[folder] = running.pop(folder).verdict()
         if waiting:
-            running[waiting[0]] = Preflight(waiting.pop(0))
+            folder = waiting.pop(0)
+            running[folder] = Preflight(folder)
     errors = {folder: message for folder, message in verdicts.items() if message}
     if not errors:
         return
