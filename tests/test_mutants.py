@@ -15,7 +15,7 @@ from workbook.grading import run_suite
 from workbook.lessons import all_lessons, find_lesson
 from workbook.loader import IGNORED_NAMES
 
-MINIMUM = {"01_hello_world": 3, "02_requests_and_validation": 8, "03_database": 8, "04_project_structure": 6, "05_auth": 12}
+MINIMUM = {"01_hello_world": 3, "02_requests_and_validation": 8, "03_database": 8, "04_project_structure": 6, "05_auth": 12, "06_testing": 5}
 
 
 def load_mutants() -> list[tuple[str, dict]]:

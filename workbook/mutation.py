@@ -2,11 +2,13 @@
 
 A target is one app: the learner's own, the reference, or the reference with one planted bug
 (milestone/planted_bugs.toml). Each target runs the learner's tests/ in a fresh copy of its own (that
-app/ and the tests/, nothing else of the submission) and a fresh process (workbook.suite_run). The two
-correct targets run first, side by side; then the planted bugs, on every core, each run with only the
-tests that passed on the reference and stopping at the first one that fails. Every copy differs from
-the others at random (a comment line in each app file, fresh file times, a random folder), so a suite
-cannot tell the reference from a bug by its files.
+app/ and the tests/, nothing else of the submission) and a fresh process (workbook.suite_run), on
+every core at once. The two correct targets run first: a bug is caught only by a test that passed on
+the reference, so nothing is run on the bugs until the suite passes somewhere and ends in time there.
+Every run is the same command; the copies differ at random (a comment line in each app file, fresh
+file times, a random folder), so a suite cannot tell the reference from a bug by its files or its
+arguments. (Telling them apart through the shared file system, say by counting runs in /tmp, is what
+the sandbox's private /tmp and read-only system close: see workbook.suite_run.run.)
 """
 
 from __future__ import annotations
@@ -61,12 +63,12 @@ def make_copy(app: Path, tests: Path, scratch: Path, bug: dict | None = None) ->
     return copy
 
 
-def run_target(app: Path, tests: Path, scratch: Path, bug: dict | None = None, extra=(), paths=("tests",),
+def run_target(app: Path, tests: Path, scratch: Path, bug: dict | None = None, paths=("tests",),
                seconds: float = RUN_SECONDS) -> tuple[SuiteRun, Path]:
     """The learner's tests run once on `app` (with `bug` planted), in a new random folder under scratch."""
     place = Path(tempfile.mkdtemp(dir=scratch))
     copy = make_copy(app, tests, place, bug)
-    return run_tests(copy, place, paths=paths, extra=extra, seconds=seconds), copy
+    return run_tests(copy, place, paths=paths, seconds=seconds), copy
 
 
 @dataclass
@@ -87,8 +89,8 @@ class Grade:
         run = self.runs.get(REFERENCE)
         if self.no_tests or run is None:
             return "no test of yours could run: see test_your_tests_pass_on_your_app"
-        if not run.finished:
-            return "your tests did not run to their end on the reference app: see test_your_tests_pass_on_the_reference_app"
+        if not run.finished or any(test.timed_out for test in run.tests.values()):
+            return "your tests did not run to their end in time on the reference app: see test_your_tests_pass_on_the_reference_app"
         if not self.baseline():
             return "no test of yours passes on the reference app yet: see test_your_tests_pass_on_the_reference_app"
         return None
@@ -112,13 +114,10 @@ def grade(submission: Path, reference: Path, bugs: list[dict], scratch: Path, wo
             return result
         if result.bugs_ungraded():
             return result
-        baseline = set(result.baseline())
-        others = [nodeid for nodeid in result.runs[REFERENCE].collected or () if nodeid not in baseline]
-        extra = ["--workbook-stop-on-failure", *[arg for nodeid in others for arg in ("--deselect", nodeid)]]
 
         def on_bug(bug: dict) -> SuiteRun | None:
             seconds = min(RUN_SECONDS, started + GRADE_SECONDS - time.monotonic())
-            return run_target(Path(reference) / "app", tests, scratch, bug, extra, seconds=seconds)[0] if seconds > 5 else None
+            return run_target(Path(reference) / "app", tests, scratch, bug, seconds=seconds)[0] if seconds > 5 else None
 
         result.runs.update(zip([bug["id"] for bug in bugs], pool.map(on_bug, bugs)))
     return result
@@ -212,9 +211,12 @@ def bug_verdict(result: Grade, bug: dict) -> tuple[bool, str]:
     run = result.runs.get(bug["id"])
     if run is None:
         return False, f"Your tests were not run on this bug ({bug['bug']}): grading ran out of time ({GRADE_SECONDS} s)."
-    if run.caught_by:
-        return True, f"Caught by {named(run.caught_by[0])}: {bug['bug']}."
-    why = [f"{named(test)} timed out on it, and a time-out is not a catch" for test in run.with_outcome("failed")]
+    baseline = set(result.baseline())
+    caught_by = [test for test in run.caught_by if test.nodeid in baseline]
+    if caught_by:
+        return True, f"Caught by {named(caught_by[0])}: {bug['bug']}."
+    why = [f"{named(test)} timed out on it, and a time-out is not a catch"
+           for test in run.with_outcome("failed") if test.timed_out and test.nodeid in baseline]
     if run.collect_errors:
         why.append(f"pytest could not collect {run.collect_errors[0][0]} on it, and a collection error is not a catch")
     elif run.outcome.verdict == "timed out" or not run.finished:
