@@ -20,6 +20,7 @@ MINIMUM = {
     "03_database": 8,
     "04_project_structure": 6,
     "05_auth": 12,
+    "06_testing": 5,
     "07_production_hardening": 12,
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -161,6 +162,36 @@ class LessonSession:
         server.start()
         self._servers.append(server)
         return server
+
+    def pytest(self, *paths: str, bug: str | None = None) -> None:
+        """Run your tests/ as the grade does (a fresh copy, a temporary database, cheap Argon2) and print
+        pytest's report. With bug="delete_not_saved" (an id from the lesson's planted_bugs.toml) they run
+        on the reference app with that bug planted in it, instead of on your app."""
+        from workbook.mutation import planted_bugs, run_target
+
+        planted = None
+        if bug is not None:
+            known = {each["id"]: each for each in planted_bugs(self.lesson.suite)}
+            if bug not in known:
+                raise ValueError(f"There is no planted bug {bug!r}. Use one of: {', '.join(known)}.")
+            planted = known[bug]
+        app = (
+            self.workspace / "app" if planted is None else self.lesson.previous.checkpoint / "app"
+        )  # 06 keeps the 05 app
+        args = ["-q", "--tb=short", *(paths or ("tests",))]
+        print(
+            f"$ python -m pytest {' '.join(args)}" + (f"   # with a planted bug: {planted['bug']}" if planted else "")
+        )
+        with tempfile.TemporaryDirectory(prefix="workbook-tests-") as scratch:
+            run, _ = run_target(app, self.workspace / "tests", Path(scratch), planted, paths=args)
+        print(run.outcome.stdout.strip() or run.outcome.stderr.strip())
+        if planted is not None:
+            caught = run.caught_by
+            print(
+                f"Caught: {caught[0].name} fails with this bug in the app."
+                if caught
+                else "Missed: no test fails with this bug in the app."
+            )
 
     def check(self) -> None:
         """Run this lesson's milestone suite on the workspace and print a short summary."""

@@ -58,12 +58,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         preflight.verdict()
 
 
+def _is_checkpoint(folder: Path) -> bool:
+    return (folder / "milestone").is_dir() and (folder / "app").is_dir()
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """A checkpoint's tests/ is the learner's own suite (lesson 06 on): only its milestone/ is graded here."""
     folder = Path(collection_path)
-    if folder.name == "tests" and (folder.parent / "milestone").is_dir() and (folder.parent / "app").is_dir():
+    if folder.name == "tests" and _is_checkpoint(folder.parent):
         return True
     return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """`pytest checkpoints/NN_slug` must not load the conftest.py of the learner's suite beside milestone/.
+
+    pytest loads the conftest.py of each test* folder next to a folder named on the command line,
+    before any collection hook runs; from a checkpoint, only milestone/ may count as such a folder.
+    """
+    namespace = early_config.known_args_namespace
+    namespace.file_or_dir = [
+        str(Path(arg) / "milestone") if _is_checkpoint(Path(arg)) else arg for arg in namespace.file_or_dir or []
+    ]
 
 
 # --- which folder a test grades ------------------------------------------------------------------

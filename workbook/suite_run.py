@@ -1,0 +1,196 @@
+"""Run a learner's own suite once, in a child process, and read what it did (lesson 06 on).
+
+The child is `python -m pytest tests` in a folder holding one app/ and the learner's tests/, with an
+allowlisted environment and no pytest configuration but the grader's. What the grader believes comes
+from the events workbook.suite_events records, never from the child's exit code or its output.
+`run` is the one function that starts a child: the seam for workbook.sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEST_SECONDS = 30  # a test that runs longer fails (pytest-timeout, in the child)
+RUN_SECONDS = 60  # the whole run is killed after this (the backstop when a test escapes the timeout)
+OUTPUT_BYTES = 64 * 1024  # the end of the child's output that is kept
+# The settings the contract gives a learner's suite (CURRICULUM.md, "From 06").
+CHEAP_ARGON2 = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192", "ARGON2_PARALLELISM": "1"}
+
+
+# --- the seam: the one place that starts a learner's code -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds: float  # wall time, then the whole process group is killed
+    memory_mb: int | None = None  # the limits below are the sandbox's to enforce; this runner does not
+    processes: int | None = None
+    file_mb: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: str  # "exited", or "timed out" (killed at the time limit)
+    returncode: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    isolation: str  # what kept the child apart from the grader
+
+
+def run(
+    argv: list[str], *, workdir: Path, env: dict[str, str], limits: Limits, writable: tuple[Path, ...] = ()
+) -> Outcome:
+    """Run argv in workdir with exactly `env` (nothing inherited), no stdin, in a session and process group
+    of its own; at the end (or at the time limit) the whole group is killed.
+
+    Same arguments and result as workbook.sandbox.run (bubblewrap: read-only system, private /tmp, no
+    network, another uid, rlimits), which replaces this minimal version: it isolates by process group
+    only, and leaves `writable` and the limits other than time to the sandbox.
+    """
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files: a child cannot block on a full pipe
+        process = subprocess.Popen(
+            argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+        )
+        verdict = "exited"
+        try:
+            process.wait(timeout=limits.seconds)
+        except subprocess.TimeoutExpired:
+            verdict = "timed out"
+        finally:
+            _kill_group(process)
+        return Outcome(verdict, process.returncode, _tail(out), _tail(err), time.monotonic() - started, "process group")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill the child and everything it started (they share its process group), then reap it."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass  # all gone already
+    process.wait()
+
+
+def _tail(file) -> str:
+    file.seek(0, os.SEEK_END)
+    file.seek(max(0, file.tell() - OUTPUT_BYTES))
+    return file.read().decode("utf-8", errors="replace")
+
+
+# --- one run of a learner's suite ------------------------------------------------------------------
+
+
+@dataclass
+class TestOutcome:
+    nodeid: str
+    outcome: str = "started"  # then "passed", "failed" or "skipped", over its setup, call and teardown
+    message: str = ""  # the first failure's one-line summary
+    timed_out: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.nodeid.rsplit("::", 1)[-1]
+
+    @property
+    def file(self) -> str:
+        return self.nodeid.split("::", 1)[0]
+
+
+@dataclass
+class SuiteRun:
+    outcome: Outcome
+    collected: list[str] | None = None  # None: collection never finished
+    tests: dict[str, TestOutcome] = field(default_factory=dict)
+    collect_errors: list[tuple[str, str]] = field(default_factory=list)
+    finished: bool = False  # pytest reached the end of its session
+    running: str | None = None  # the test that had started and not ended when the run stopped
+
+    def with_outcome(self, outcome: str) -> list[TestOutcome]:
+        return [test for test in self.tests.values() if test.outcome == outcome]
+
+    @property
+    def caught_by(self) -> list[TestOutcome]:
+        """The tests that failed other than by timing out."""
+        return [test for test in self.with_outcome("failed") if not test.timed_out]
+
+
+def child_env(scratch: Path) -> dict[str, str]:
+    """The child's whole environment: the settings the contract names, PATH, and a scratch HOME."""
+    (scratch / "home").mkdir(parents=True, exist_ok=True)
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": str(scratch / "home"),
+        "DATABASE_URL": f"sqlite:///{scratch / 'database' / 'test.db'}",
+        "SECRET_KEY": secrets.token_hex(32),
+        **CHEAP_ARGON2,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # only the plugins named on the command line
+    }
+
+
+def pytest_argv(copy: Path, scratch: Path, paths=("tests",), extra=()) -> list[str]:
+    """`python -m pytest` over the learner's tests, configured by the grader alone."""
+    config = scratch / "pytest.ini"
+    config.write_text("[pytest]\n")  # empty: no addopts, no plugins, nothing of the submission's
+    return [
+        sys.executable, "-m", "pytest", *paths, "-c", str(config), "--rootdir", str(copy), "--confcutdir", str(copy),
+        "-p", "no:cacheprovider", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout", "-p", "workbook.suite_events",
+        "--timeout", str(TEST_SECONDS), "--timeout-method", "signal", "--basetemp", str(scratch / "tmp"),
+        "--workbook-events", str(scratch / "events.jsonl"), *extra,
+    ]  # fmt: skip
+
+
+def run_tests(copy: Path, scratch: Path, paths=("tests",), extra=(), seconds: float = RUN_SECONDS) -> SuiteRun:
+    """Run the suite in `copy` (app/ and tests/, nothing else) once; scratch holds everything else."""
+    (scratch / "database").mkdir(parents=True, exist_ok=True)
+    argv = pytest_argv(copy, scratch, paths, extra)
+    outcome = run(argv, workdir=copy, env=child_env(scratch), limits=Limits(seconds), writable=(copy, scratch))
+    return read_events(scratch / "events.jsonl", outcome)
+
+
+def read_events(path: Path, outcome: Outcome) -> SuiteRun:
+    """What the child's events say it did, test by test (a failure in any phase fails the test)."""
+    found = SuiteRun(outcome)
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by a kill
+        kind = event.get("event")
+        if kind == "collected":
+            found.collected = list(event["nodeids"])
+        elif kind == "collect_error":
+            found.collect_errors.append((event["nodeid"], event["message"]))
+        elif kind == "start":
+            found.running = event["nodeid"]
+            found.tests.setdefault(event["nodeid"], TestOutcome(event["nodeid"]))
+        elif kind == "report":
+            _record(found, event)
+        elif kind == "finish":
+            found.finished = True
+    return found
+
+
+def _record(found: SuiteRun, event: dict) -> None:
+    test = found.tests.setdefault(event["nodeid"], TestOutcome(event["nodeid"]))
+    if event["outcome"] == "failed" and test.outcome != "failed":
+        test.outcome, test.message, test.timed_out = "failed", event["message"], bool(event.get("timed_out"))
+    elif event["outcome"] == "skipped" and test.outcome == "started":
+        test.outcome = "skipped"
+    elif event["when"] == "call" and test.outcome == "started":
+        test.outcome = "passed"
+    if event["when"] == "teardown" and found.running == test.nodeid:
+        found.running = None
