@@ -39,7 +39,7 @@ def test_the_child_sees_only_the_environment_it_is_given(tmp_path, monkeypatch):
     )
     seen = json.loads(outcome.stdout)
     assert seen.get("ONLY_THIS") == "1" and "GRADER_ONLY" not in seen, seen
-    assert outcome.verdict == "exited" and outcome.returncode == 0
+    assert outcome.verdict == "finished" and outcome.returncode == 0
 
 
 def test_the_child_has_no_stdin_and_runs_in_its_folder(tmp_path):
@@ -75,7 +75,7 @@ def test_a_child_that_exits_leaves_nothing_running(tmp_path):
         f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
     )
     outcome = run(python(code), workdir=tmp_path, env={"PATH": os.defpath}, limits=Limits(20))
-    assert outcome.verdict == "exited"
+    assert outcome.verdict == "finished"
     time.sleep(0.2)
     assert not is_running(int(marker.read_text())), "what the child started should be killed with it"
 
@@ -135,6 +135,6 @@ def test_read_events_fails_a_test_on_a_failure_in_any_phase(tmp_path):
     ]
     log = tmp_path / "events.jsonl"
     log.write_text("\n".join(json.dumps(event) for event in events) + '\n{"event": "rep')  # cut short by a kill
-    found = read_events(log, Outcome("timed out", -9, "", "", 1.0, "process group"))
+    found = read_events(log, Outcome("timed out", -9, "", "", 1.0, "process"))
     assert {test.nodeid: test.outcome for test in found.tests.values()} == {"t::a": "failed", "t::b": "skipped"}
     assert found.tests["t::a"].message == "boom" and found.running is None and not found.finished

@@ -3,7 +3,7 @@
 The child is `python -m pytest tests` in a folder holding one app/ and the learner's tests/, with an
 allowlisted environment and no pytest configuration but the grader's. What the grader believes comes
 from the events workbook.suite_events records, never from the child's exit code or its output.
-`run` is the one function that starts a child: the seam for workbook.sandbox.
+`run` is the one function that starts a child, through workbook.sandbox.
 """
 
 from __future__ import annotations
@@ -11,83 +11,32 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbook import sandbox
+from workbook.sandbox import Limits, Outcome
+
 TEST_SECONDS = 30  # a test that runs longer fails (pytest-timeout, in the child)
 RUN_SECONDS = 60  # the whole run is killed after this (the backstop when a test escapes the timeout)
-OUTPUT_BYTES = 64 * 1024  # the end of the child's output that is kept
 # The settings the contract gives a learner's suite (CURRICULUM.md, "From 06").
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192", "ARGON2_PARALLELISM": "1"}
 
 
-# --- the seam: the one place that starts a learner's code -----------------------------------------
+# --- the one place that starts a learner's code: the sandbox ------------------------------------------
 
-
-@dataclass(frozen=True)
-class Limits:
-    seconds: float  # wall time, then the whole process group is killed
-    memory_mb: int | None = None  # the limits below are the sandbox's to enforce; this runner does not
-    processes: int | None = None
-    file_mb: int | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    verdict: str  # "exited", or "timed out" (killed at the time limit)
-    returncode: int | None
-    stdout: str
-    stderr: str
-    seconds: float
-    isolation: str  # what kept the child apart from the grader
+# The child imports workbook.suite_events, which the sandbox must let it read (an editable install
+# lives in the repository, which the sandbox otherwise hides).
+WORKBOOK_PACKAGE = Path(__file__).resolve().parent
 
 
 def run(
     argv: list[str], *, workdir: Path, env: dict[str, str], limits: Limits, writable: tuple[Path, ...] = ()
 ) -> Outcome:
-    """Run argv in workdir with exactly `env` (nothing inherited), no stdin, in a session and process group
-    of its own; at the end (or at the time limit) the whole group is killed.
-
-    Same arguments and result as workbook.sandbox.run (bubblewrap: read-only system, private /tmp, no
-    network, another uid, rlimits), which replaces this minimal version: it isolates by process group
-    only, and leaves `writable` and the limits other than time to the sandbox.
-    """
-    started = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files: a child cannot block on a full pipe
-        process = subprocess.Popen(
-            argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
-        )
-        verdict = "exited"
-        try:
-            process.wait(timeout=limits.seconds)
-        except subprocess.TimeoutExpired:
-            verdict = "timed out"
-        finally:
-            _kill_group(process)
-        return Outcome(verdict, process.returncode, _tail(out), _tail(err), time.monotonic() - started, "process group")
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    """Kill the child and everything it started (they share its process group), then reap it."""
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(process.pid, signal.SIGKILL)
-        else:
-            process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass  # all gone already
-    process.wait()
-
-
-def _tail(file) -> str:
-    file.seek(0, os.SEEK_END)
-    file.seek(max(0, file.tell() - OUTPUT_BYTES))
-    return file.read().decode("utf-8", errors="replace")
+    """Run argv in the sandbox (workbook.sandbox): exactly `env`, its own session, rlimits, and under
+    bubblewrap a read-only system, a private /tmp, no network and another uid; killed whole at the end."""
+    return sandbox.run(argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=(WORKBOOK_PACKAGE,))
 
 
 # --- one run of a learner's suite ------------------------------------------------------------------
@@ -156,7 +105,7 @@ def run_tests(copy: Path, scratch: Path, paths=("tests",), extra=(), seconds: fl
     """Run the suite in `copy` (app/ and tests/, nothing else) once; scratch holds everything else."""
     (scratch / "database").mkdir(parents=True, exist_ok=True)
     argv = pytest_argv(copy, scratch, paths, extra)
-    outcome = run(argv, workdir=copy, env=child_env(scratch), limits=Limits(seconds), writable=(copy, scratch))
+    outcome = run(argv, workdir=copy, env=child_env(scratch), limits=Limits(seconds=seconds), writable=(copy, scratch))
     return read_events(scratch / "events.jsonl", outcome)
 
 
