@@ -7,19 +7,15 @@ runs once so its tables exist. Schemathesis then calls every operation in proces
 """
 
 import json
-import os
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from workbook import loader
-from workbook.appfiles import copy_app_folder
 from workbook.lessons import find_lesson
 
 SLUGS = ("03_database", "04_project_structure")
@@ -38,25 +34,11 @@ def report_the_tally():
         print(f"\nfuzz {slug}: {counts['cases']} cases, {counts['seconds']:.1f} s in calls")
 
 
-@contextmanager
 def reference_app(slug: str, scratch: Path):
     """The checkpoint's app, imported from a copy in scratch, its database a file there, tables made."""
-    copy = copy_app_folder(find_lesson(slug).checkpoint, scratch / slug)
-    saved_cwd, saved_url = Path.cwd(), os.environ.get("DATABASE_URL")
-    os.chdir(copy)
-    os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'fuzz.db'}"
-    try:
-        app = loader.import_app(copy)
-        with TestClient(app):  # the lifespan creates the tables (04); 03 makes them at import
-            pass
-        yield app
-    finally:
-        loader.forget_app()
-        os.chdir(saved_cwd)
-        if saved_url is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = saved_url
+    return loader.reference_app(
+        find_lesson(slug).checkpoint, scratch, {"DATABASE_URL": f"sqlite:///{scratch / 'fuzz.db'}"}
+    )
 
 
 def published_schema(slug: str):

@@ -6,10 +6,8 @@ The app is imported from a temporary copy of its checkpoint, its database a temp
 Argon2 made cheap through its settings (ARGON2_*), and every call carries a valid bearer token.
 """
 
-import os
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from workbook import loader
-from workbook.appfiles import copy_app_folder
 from workbook.lessons import find_lesson
 
 SLUG = "05_auth"
@@ -45,28 +42,11 @@ def report_the_tally():
     print(f"\nfuzz {SLUG}: {tally['cases']} cases, {tally['seconds']:.1f} s in calls")
 
 
-@contextmanager
 def reference_app(scratch: Path):
     """The checkpoint's app, imported from a copy in scratch, with its tables made."""
-    copy = copy_app_folder(find_lesson(SLUG).checkpoint, scratch / SLUG)
-    saved_cwd = Path.cwd()
-    settings_env = {**ENV, "DATABASE_URL": f"sqlite:///{scratch / 'fuzz.db'}"}
-    saved_env = {name: os.environ.get(name) for name in settings_env}
-    os.chdir(copy)
-    os.environ.update(settings_env)
-    try:
-        app = loader.import_app(copy)
-        with TestClient(app):  # the lifespan creates the tables
-            pass
-        yield app
-    finally:
-        loader.forget_app()
-        os.chdir(saved_cwd)
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return loader.reference_app(
+        find_lesson(SLUG).checkpoint, scratch, {**ENV, "DATABASE_URL": f"sqlite:///{scratch / 'fuzz.db'}"}
+    )
 
 
 def published_schema():

@@ -6,18 +6,15 @@ Argon2 made cheap through its settings (ARGON2_*), a login limit the fuzzer neve
 every call carries a valid bearer token.
 """
 
-import os
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from workbook import loader
-from workbook.appfiles import copy_app_folder
 from workbook.lessons import find_lesson
 from workbook.testing import security_header_problems
 
@@ -53,29 +50,11 @@ def report_the_tally():
     print(f"\nfuzz {SLUG}: {tally['cases']} cases, {tally['seconds']:.1f} s in calls")
 
 
-@contextmanager
 def reference_app(scratch: Path):
     """The checkpoint's app, imported from a copy in scratch, with its tables made."""
-    copy = copy_app_folder(find_lesson(SLUG).checkpoint, scratch / SLUG)
     (scratch / "outbox").mkdir(exist_ok=True)
-    settings_env = {**ENV, "DATABASE_URL": f"sqlite:///{scratch / 'fuzz.db'}", "EMAIL_OUTBOX": str(scratch / "outbox")}
-    saved_cwd = Path.cwd()
-    saved_env = {name: os.environ.get(name) for name in settings_env}
-    os.chdir(copy)
-    os.environ.update(settings_env)
-    try:
-        app = loader.import_app(copy)
-        with TestClient(app):  # the lifespan creates the tables
-            pass
-        yield app
-    finally:
-        loader.forget_app()
-        os.chdir(saved_cwd)
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    env = {**ENV, "DATABASE_URL": f"sqlite:///{scratch / 'fuzz.db'}", "EMAIL_OUTBOX": str(scratch / "outbox")}
+    return loader.reference_app(find_lesson(SLUG).checkpoint, scratch, env)
 
 
 def published_schema():

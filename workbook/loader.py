@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -112,3 +114,33 @@ def with_time_limit(app, seconds: float):
 
     limited.app = app
     return limited
+
+
+@contextlib.contextmanager
+def reference_app(folder: Path, scratch: Path, env: dict[str, str]):
+    """A checkpoint's app imported here from a copy in scratch, with `env` set and its lifespan run once
+    (so its tables exist); the working directory and the environment are restored after.
+
+    For the workbook's own tests of the reference apps (fuzzing); a learner's app is never loaded so.
+    """
+    from fastapi.testclient import TestClient
+
+    from workbook.appfiles import copy_app_folder
+
+    copy = copy_app_folder(folder, scratch / COPY_NAME)
+    saved_cwd, saved_env = Path.cwd(), {name: os.environ.get(name) for name in env}
+    os.chdir(copy)
+    os.environ.update(env)
+    try:
+        app = import_app(copy)
+        with TestClient(app):
+            pass
+        yield app
+    finally:
+        forget_app()
+        os.chdir(saved_cwd)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
