@@ -4,7 +4,8 @@ A target is one app: the learner's own, the reference, or the reference with one
 (milestone/planted_bugs.toml). Each target runs the learner's tests/ in a fresh copy of its own (that
 app/ and the tests/, nothing else of the submission) and a fresh process (workbook.suite_run), on
 every core at once. The two correct targets run first: a bug is caught only by a test that passed on
-the reference, so nothing is run on the bugs until the suite passes somewhere and ends in time there.
+the reference, so nothing is run on the bugs until the suite passes somewhere and ends in time there,
+and a run on a bug stops once such a test has failed on it.
 Every run is the same command; the copies differ at random (a comment line in each app file, fresh
 file times, a random folder), so a suite cannot tell the reference from a bug by its files or its
 arguments. (Telling them apart through the shared file system, say by counting runs in /tmp, is what
@@ -64,11 +65,17 @@ def make_copy(app: Path, tests: Path, scratch: Path, bug: dict | None = None) ->
 
 
 def run_target(app: Path, tests: Path, scratch: Path, bug: dict | None = None, paths=("tests",),
-               seconds: float = RUN_SECONDS) -> tuple[SuiteRun, Path]:
-    """The learner's tests run once on `app` (with `bug` planted), in a new random folder under scratch."""
+               seconds: float = RUN_SECONDS, catchers: set[str] | None = None) -> tuple[SuiteRun, Path]:
+    """The learner's tests run once on `app` (with `bug` planted), in a new random folder under scratch;
+    with `catchers`, the run stops once one of those tests has failed (not by timing out)."""
     place = Path(tempfile.mkdtemp(dir=scratch))
     copy = make_copy(app, tests, place, bug)
-    return run_tests(copy, place, paths=paths, seconds=seconds), copy
+    enough = None
+    if catchers is not None:
+        def enough(event: dict) -> bool:
+            return (event.get("event") == "report" and event.get("outcome") == "failed"
+                    and not event.get("timed_out") and event.get("nodeid") in catchers)
+    return run_tests(copy, place, paths=paths, seconds=seconds, enough=enough), copy
 
 
 @dataclass
@@ -114,10 +121,13 @@ def grade(submission: Path, reference: Path, bugs: list[dict], scratch: Path, wo
             return result
         if result.bugs_ungraded():
             return result
+        baseline = set(result.baseline())
 
         def on_bug(bug: dict) -> SuiteRun | None:
             seconds = min(RUN_SECONDS, started + GRADE_SECONDS - time.monotonic())
-            return run_target(Path(reference) / "app", tests, scratch, bug, seconds=seconds)[0] if seconds > 5 else None
+            if seconds <= 5:
+                return None
+            return run_target(Path(reference) / "app", tests, scratch, bug, seconds=seconds, catchers=baseline)[0]
 
         result.runs.update(zip([bug["id"] for bug in bugs], pool.map(on_bug, bugs)))
     return result
