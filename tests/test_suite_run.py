@@ -82,7 +82,8 @@ def write_suite(folder: Path, **files: str) -> Path:
 
 
 def test_run_tests_reports_each_test_and_ignores_the_submissions_configuration(tmp_path):
-    copy = write_suite(tmp_path / "copy", test_a="def test_passes():\n    pass\n\ndef test_fails():\n    assert 1 == 2\n")
+    suite = "def test_passes():\n    pass\n\n\ndef test_fails():\n    assert 1 == 2\n"
+    copy = write_suite(tmp_path / "copy", test_a=suite)
     (copy / "pytest.ini").write_text("[pytest]\naddopts = --collect-only\n")  # would run nothing if it counted
     (tmp_path / "scratch").mkdir()
     found = run_tests(copy, tmp_path / "scratch", seconds=60)

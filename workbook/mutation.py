@@ -97,7 +97,8 @@ class Grade:
         if self.no_tests or run is None:
             return "no test of yours could run: see test_your_tests_pass_on_your_app"
         if not run.finished or any(test.timed_out for test in run.tests.values()):
-            return "your tests did not run to their end in time on the reference app: see test_your_tests_pass_on_the_reference_app"
+            return ("your tests did not run to their end in time on the reference app: "
+                    "see test_your_tests_pass_on_the_reference_app")
         if not self.baseline():
             return "no test of yours passes on the reference app yet: see test_your_tests_pass_on_the_reference_app"
         return None
@@ -185,14 +186,16 @@ def problem_on(result: Grade, key: str) -> str | None:
         return (f"Your tests stopped before the end on {key} (exit code {run.outcome.returncode}){where}:\n    "
                 f"{stopped_because(run, copy)}")
     if not run.with_outcome("passed"):
-        return f"None of your tests passed on {key}: {len(run.tests)} ran, and each was skipped. At least one must pass."
+        return (f"None of your tests passed on {key}: {len(run.tests)} ran, and each was skipped. "
+                "At least one must pass.")
     return None
 
 
 def failing_tests(result: Grade, key: str, failed: list[TestOutcome]) -> str:
     def why(test: TestOutcome) -> str:
         if test.timed_out:
-            return f"it did not finish within {TEST_SECONDS} s: look for a loop that never ends or a wait for something that never comes"
+            return (f"it did not finish within {TEST_SECONDS} s: look for a loop that never ends or a wait for "
+                    "something that never comes")
         return indented(test.message)
 
     if len(failed) == 1:
@@ -210,7 +213,8 @@ def advice(result: Grade, key: str, failed: list[TestOutcome]) -> str:
     reference = result.runs.get(REFERENCE)
     passed_there = {test.nodeid for test in reference.with_outcome("passed")} if reference else set()
     if all(test.nodeid in passed_there for test in failed):
-        return f"On the reference app {'it passes' if len(failed) == 1 else 'they pass'}: your app breaks the contract there."
+        passes = "it passes" if len(failed) == 1 else "they pass"
+        return f"On the reference app {passes}: your app breaks the contract there."
     return "The reference app fails some of them too: its check says why."
 
 
@@ -220,7 +224,8 @@ def bug_verdict(result: Grade, bug: dict) -> tuple[bool, str]:
         return False, f"Your tests could not be run on this bug ({bug['bug']}): {result.bugs_ungraded()}."
     run = result.runs.get(bug["id"])
     if run is None:
-        return False, f"Your tests were not run on this bug ({bug['bug']}): grading ran out of time ({GRADE_SECONDS} s)."
+        return False, (f"Your tests were not run on this bug ({bug['bug']}): grading ran out of time "
+                       f"({GRADE_SECONDS} s).")
     baseline = set(result.baseline())
     caught_by = [test for test in run.caught_by if test.nodeid in baseline]
     if caught_by:

@@ -20,7 +20,7 @@ MESSAGE_CHARACTERS = 600
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("workbook-events", "what the grader records of a learner's own suite")
-    group.addoption("--workbook-events", default=None, help="append each collection and test outcome as JSON to this file")
+    group.addoption("--workbook-events", default=None, help="append each collection and test outcome to this file")
     group.addoption("--workbook-stop-file", default=None, help="stop after the current test once this file exists")
 
 

@@ -48,7 +48,8 @@ class Outcome:
     isolation: str  # what kept the child apart from the grader
 
 
-def run(argv: list[str], *, workdir: Path, env: dict[str, str], limits: Limits, writable: tuple[Path, ...] = ()) -> Outcome:
+def run(argv: list[str], *, workdir: Path, env: dict[str, str], limits: Limits,
+        writable: tuple[Path, ...] = ()) -> Outcome:
     """Run argv in workdir with exactly `env` (nothing inherited), no stdin, in a session and process group
     of its own; at the end (or at the time limit) the whole group is killed.
 
