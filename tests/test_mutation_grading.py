@@ -81,8 +81,8 @@ def test_a_test_that_pins_message_prose_fails_on_the_reference_app_by_name(tmp_p
     result = graded(submission(tmp_path / "sub", **{"tests/test_prose.py": PINS_PROSE}), tmp_path, A_FEW_BUGS)
     problem = mutation.problem_on(result, mutation.REFERENCE)
     assert problem.startswith(
-        "Your test `test_a_missing_task_says_not_found` (tests/test_prose.py) fails on the "
-        "reference app: AssertionError: assert {'detail': 'Task not found'} == {'detail': 'Not found'}"
+        "Your test `test_a_missing_task_says_not_found` (tests/test_prose.py) fails on the reference app: "
+        "AssertionError: assert {'detail': 'Task not found'} == {'detail': 'Not found'}"
     )
     assert "leaves open" in problem
     assert missed(result) == [], "the tests that pass on the reference still catch the bugs"
@@ -175,9 +175,8 @@ def test_a_suite_that_forges_its_output_and_the_graders_events_is_not_a_pass(tmp
         submission(tmp_path / "sub", tests_from=None, **{"tests/conftest.py": FORGES, "tests/test_x.py": PASSES}),
     )
     assert result.exit_code == 1
-    assert {failure.test for failure in result.failures} == {
-        f"test_your_tests_catch_the_bug[{bug['id']}]" for bug in BUGS
-    }
+    every_bug = {f"test_your_tests_catch_the_bug[{bug['id']}]" for bug in BUGS}
+    assert {failure.test for failure in result.failures} == every_bug
 
 
 def test_a_root_conftest_and_pytest_ini_in_the_submission_take_no_part(tmp_path):

@@ -112,6 +112,35 @@ def test_the_suite_grades_its_own_checkpoint_by_default(suite):
     assert run.returncode == 0, run.stdout
 
 
+def test_naming_the_checkpoint_grades_its_milestone_and_never_loads_the_learners_tests(suite):
+    """From lesson 06 a checkpoint holds tests/, the learner's own suite, beside milestone/."""
+    (suite / "tests").mkdir()
+    (suite / "tests" / "conftest.py").write_text("raise RuntimeError('the learner suite was loaded')\n")
+    (suite / "tests" / "test_own.py").write_text("def test_own():\n    raise AssertionError('collected')\n")
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env.pop("WORKBOOK_APP_DIR", None)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(suite),
+            "-p",
+            "workbook.plugin",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(suite.parent / "basetemp"),
+        ],
+        cwd=suite.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout + run.stderr
+
+
 def test_app_dir_grades_another_folder(suite, tmp_path):
     wrong = write_app(tmp_path / "learner", HELLO.replace("Hello World", "Hello"))
     run = grade(suite, "--app-dir", str(wrong))

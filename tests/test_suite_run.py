@@ -96,9 +96,8 @@ def write_suite(folder: Path, **files: str) -> Path:
 
 
 def test_run_tests_reports_each_test_and_ignores_the_submissions_configuration(tmp_path):
-    copy = write_suite(
-        tmp_path / "copy", test_a="def test_passes():\n    pass\n\ndef test_fails():\n    assert 1 == 2\n"
-    )
+    suite = "def test_passes():\n    pass\n\n\ndef test_fails():\n    assert 1 == 2\n"
+    copy = write_suite(tmp_path / "copy", test_a=suite)
     (copy / "pytest.ini").write_text("[pytest]\naddopts = --collect-only\n")  # would run nothing if it counted
     (tmp_path / "scratch").mkdir()
     found = run_tests(copy, tmp_path / "scratch", seconds=60)
@@ -144,3 +143,14 @@ def test_read_events_fails_a_test_on_a_failure_in_any_phase(tmp_path):
     found = read_events(log, Outcome("timed out", -9, "", "", 1.0, "process"))
     assert {test.nodeid: test.outcome for test in found.tests.values()} == {"t::a": "failed", "t::b": "skipped"}
     assert found.tests["t::a"].message == "boom" and found.running is None and not found.finished
+
+
+def test_enough_stops_the_run_after_the_test_it_was_waiting_for(tmp_path):
+    many = "import time\n\n\n" + "".join(
+        f"def test_{number}():\n    time.sleep(0.1)\n    assert {number} != 3\n\n\n" for number in range(1, 30)
+    )
+    copy = write_suite(tmp_path / "copy", test_many=many)
+    (tmp_path / "scratch").mkdir()
+    found = run_tests(copy, tmp_path / "scratch", seconds=60, enough=lambda event: event.get("outcome") == "failed")
+    assert found.finished and found.tests["tests/test_many.py::test_3"].outcome == "failed"
+    assert len(found.tests) < 29, "the run should stop soon after the failure, not run every test"

@@ -4,7 +4,8 @@ A target is one app: the learner's own, the reference, or the reference with one
 (milestone/planted_bugs.toml). Each target runs the learner's tests/ in a fresh copy of its own (that
 app/ and the tests/, nothing else of the submission) and a fresh process (workbook.suite_run), on
 every core at once. The two correct targets run first: a bug is caught only by a test that passed on
-the reference, so nothing is run on the bugs until the suite passes somewhere and ends in time there.
+the reference, so nothing is run on the bugs until the suite passes somewhere and ends in time there,
+and a run on a bug stops once such a test has failed on it.
 Every run is the same command; the copies differ at random (a comment line in each app file, fresh
 file times, a random folder), so a suite cannot tell the reference from a bug by its files or its
 arguments. (Telling them apart through the shared file system, say by counting runs in /tmp, is what
@@ -67,12 +68,30 @@ def make_copy(app: Path, tests: Path, scratch: Path, bug: dict | None = None) ->
 
 
 def run_target(
-    app: Path, tests: Path, scratch: Path, bug: dict | None = None, paths=("tests",), seconds: float = RUN_SECONDS
+    app: Path,
+    tests: Path,
+    scratch: Path,
+    bug: dict | None = None,
+    paths=("tests",),
+    seconds: float = RUN_SECONDS,
+    catchers: set[str] | None = None,
 ) -> tuple[SuiteRun, Path]:
-    """The learner's tests run once on `app` (with `bug` planted), in a new random folder under scratch."""
+    """The learner's tests run once on `app` (with `bug` planted), in a new random folder under scratch;
+    with `catchers`, the run stops once one of those tests has failed (not by timing out)."""
     place = Path(tempfile.mkdtemp(dir=scratch))
     copy = make_copy(app, tests, place, bug)
-    return run_tests(copy, place, paths=paths, seconds=seconds), copy
+    enough = None
+    if catchers is not None:
+
+        def enough(event: dict) -> bool:
+            return (
+                event.get("event") == "report"
+                and event.get("outcome") == "failed"
+                and not event.get("timed_out")
+                and event.get("nodeid") in catchers
+            )
+
+    return run_tests(copy, place, paths=paths, seconds=seconds, enough=enough), copy
 
 
 @dataclass
@@ -94,7 +113,10 @@ class Grade:
         if self.no_tests or run is None:
             return "no test of yours could run: see test_your_tests_pass_on_your_app"
         if not run.finished or any(test.timed_out for test in run.tests.values()):
-            return "your tests did not run to their end in time on the reference app: see test_your_tests_pass_on_the_reference_app"
+            return (
+                "your tests did not run to their end in time on the reference app: "
+                "see test_your_tests_pass_on_the_reference_app"
+            )
         if not self.baseline():
             return "no test of yours passes on the reference app yet: see test_your_tests_pass_on_the_reference_app"
         return None
@@ -123,10 +145,13 @@ def grade(submission: Path, reference: Path, bugs: list[dict], scratch: Path, wo
             return result
         if result.bugs_ungraded():
             return result
+        baseline = set(result.baseline())
 
         def on_bug(bug: dict) -> SuiteRun | None:
             seconds = min(RUN_SECONDS, started + GRADE_SECONDS - time.monotonic())
-            return run_target(Path(reference) / "app", tests, scratch, bug, seconds=seconds)[0] if seconds > 5 else None
+            if seconds <= 5:
+                return None
+            return run_target(Path(reference) / "app", tests, scratch, bug, seconds=seconds, catchers=baseline)[0]
 
         result.runs.update(zip([bug["id"] for bug in bugs], pool.map(on_bug, bugs), strict=True))
     return result
@@ -201,7 +226,10 @@ def problem_on(result: Grade, key: str) -> str | None:
 def failing_tests(result: Grade, key: str, failed: list[TestOutcome]) -> str:
     def why(test: TestOutcome) -> str:
         if test.timed_out:
-            return f"it did not finish within {TEST_SECONDS} s: look for a loop that never ends or a wait for something that never comes"
+            return (
+                f"it did not finish within {TEST_SECONDS} s: look for a loop that never ends or a wait for "
+                "something that never comes"
+            )
         return indented(test.message)
 
     if len(failed) == 1:
@@ -221,7 +249,8 @@ def advice(result: Grade, key: str, failed: list[TestOutcome]) -> str:
     reference = result.runs.get(REFERENCE)
     passed_there = {test.nodeid for test in reference.with_outcome("passed")} if reference else set()
     if all(test.nodeid in passed_there for test in failed):
-        return f"On the reference app {'it passes' if len(failed) == 1 else 'they pass'}: your app breaks the contract there."
+        passes = "it passes" if len(failed) == 1 else "they pass"
+        return f"On the reference app {passes}: your app breaks the contract there."
     return "The reference app fails some of them too: its check says why."
 
 
@@ -231,9 +260,8 @@ def bug_verdict(result: Grade, bug: dict) -> tuple[bool, str]:
         return False, f"Your tests could not be run on this bug ({bug['bug']}): {result.bugs_ungraded()}."
     run = result.runs.get(bug["id"])
     if run is None:
-        return (
-            False,
-            f"Your tests were not run on this bug ({bug['bug']}): grading ran out of time ({GRADE_SECONDS} s).",
+        return False, (
+            f"Your tests were not run on this bug ({bug['bug']}): grading ran out of time ({GRADE_SECONDS} s)."
         )
     baseline = set(result.baseline())
     caught_by = [test for test in run.caught_by if test.nodeid in baseline]

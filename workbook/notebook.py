@@ -175,13 +175,11 @@ class LessonSession:
             if bug not in known:
                 raise ValueError(f"There is no planted bug {bug!r}. Use one of: {', '.join(known)}.")
             planted = known[bug]
-        app = (
-            self.workspace / "app" if planted is None else self.lesson.previous.checkpoint / "app"
-        )  # 06 keeps the 05 app
+        # A planted bug goes into the reference app this lesson starts from (lesson 06 keeps the 05 app).
+        app = self.workspace / "app" if planted is None else self.lesson.previous.checkpoint / "app"
         args = ["-q", "--tb=short", *(paths or ("tests",))]
-        print(
-            f"$ python -m pytest {' '.join(args)}" + (f"   # with a planted bug: {planted['bug']}" if planted else "")
-        )
+        note = f"   # with a planted bug: {planted['bug']}" if planted else ""
+        print(f"$ python -m pytest {' '.join(args)}{note}")
         with tempfile.TemporaryDirectory(prefix="workbook-tests-") as scratch:
             run, _ = run_target(app, self.workspace / "tests", Path(scratch), planted, paths=args)
         print(run.outcome.stdout.strip() or run.outcome.stderr.strip())

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,16 +98,45 @@ def pytest_argv(copy: Path, scratch: Path, paths=("tests",), extra=()) -> list[s
         sys.executable, "-m", "pytest", *paths, "-c", str(config), "--rootdir", str(copy), "--confcutdir", str(copy),
         "-p", "no:cacheprovider", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout", "-p", "workbook.suite_events",
         "--timeout", str(TEST_SECONDS), "--timeout-method", "signal", "--basetemp", str(scratch / "tmp"),
-        "--workbook-events", str(scratch / "events.jsonl"), *extra,
+        "--workbook-events", str(scratch / "events.jsonl"), "--workbook-stop-file", str(scratch / "stop"), *extra,
     ]  # fmt: skip
 
 
-def run_tests(copy: Path, scratch: Path, paths=("tests",), extra=(), seconds: float = RUN_SECONDS) -> SuiteRun:
-    """Run the suite in `copy` (app/ and tests/, nothing else) once; scratch holds everything else."""
+def run_tests(
+    copy: Path, scratch: Path, paths=("tests",), extra=(), seconds: float = RUN_SECONDS, enough=None
+) -> SuiteRun:
+    """Run the suite in `copy` (app/ and tests/, nothing else) once; scratch holds everything else.
+
+    enough(event) -> bool, when given, is asked about each event as the child writes it; the first
+    True makes the run stop after the test in progress (the child sees this only afterwards).
+    """
     (scratch / "database").mkdir(parents=True, exist_ok=True)
     argv = pytest_argv(copy, scratch, paths, extra)
-    outcome = run(argv, workdir=copy, env=child_env(scratch), limits=Limits(seconds=seconds), writable=(copy, scratch))
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(scratch, enough, done), daemon=True)
+    if enough is not None:
+        watcher.start()
+    try:
+        outcome = run(argv, workdir=copy, env=child_env(scratch), limits=Limits(seconds), writable=(copy, scratch))
+    finally:
+        done.set()
     return read_events(scratch / "events.jsonl", outcome)
+
+
+def _watch(scratch: Path, enough, done: threading.Event) -> None:
+    """Follow the child's events; create the stop file once `enough` says so."""
+    events, seen = scratch / "events.jsonl", 0
+    while not done.wait(0.05):
+        lines = events.read_text(encoding="utf-8", errors="replace").splitlines() if events.exists() else []
+        for line in lines[seen:]:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                break  # written halfway: read it again next time
+            seen += 1
+            if enough(event):
+                (scratch / "stop").touch()
+                return
 
 
 def read_events(path: Path, outcome: Outcome) -> SuiteRun:

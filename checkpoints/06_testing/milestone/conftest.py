@@ -42,6 +42,5 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.section(f"what your tests catch in {result.where}")
         for bug in result.bugs:
             caught, _ = mutation.bug_verdict(result, bug)
-            terminalreporter.write_line(
-                f"{'caught' if caught else 'MISSED'}  {bug['bug']}", green=caught, red=not caught
-            )
+            verdict = "caught" if caught else "MISSED"
+            terminalreporter.write_line(f"{verdict}  {bug['bug']}", green=caught, red=not caught)
