@@ -82,6 +82,12 @@ class Child:
         """How it ended, or None while it runs."""
         return self._outcome
 
+    def output(self) -> tuple[str, str]:
+        """(stdout, stderr) so far: their last OUTPUT_BYTES each, while it runs or after."""
+        if self._outcome is not None:
+            return self._outcome.stdout, self._outcome.stderr
+        return self._tails[0].text(), self._tails[1].text()
+
     def _end(self, reason: str) -> None:
         with self._lock:  # the watcher reaps only after this: the group id cannot be reused meanwhile
             if not self._exited and self._reason is None:

@@ -22,9 +22,24 @@ def explain_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
         if cut > 0:
             text = text[:cut]
         return f"{text}\n  (in {location})" if text else location
+    if isinstance(getattr(error, "outcome", None), dict):  # raised in the sandbox: the child's report, as data
+        return _explain_reported(error, location)
     frames = _learner_frames(excinfo)
     raised = f"{excinfo.typename}: {_in_learner_terms(str(error))}"
     if _returned_nothing(error):
+        raised += "\nThe route returned None where its response_model expects data: did you forget `return`?"
+    if frames:
+        return f"The app raised {raised}\n" + "\n".join(frames) + f"\n  (in {location})"
+    return f"{raised}\n  (in {location})"
+
+
+def _explain_reported(error, location: str) -> str:
+    """What the app raised in the sandbox (workbook.sandbox_apps.AppFailed): its type, message and frames."""
+    if not hasattr(error, "request"):  # it could not load or start
+        return f"{_in_learner_terms(str(error))}\n  (in {location})"
+    frames = [f"  {file}, line {line}, in {name}\n    {code.strip()}" for file, line, name, code in error.frames]
+    raised = f"{error.type_name}: {_in_learner_terms(error.message)}"
+    if error.outcome.get("returned_nothing"):
         raised += "\nThe route returned None where its response_model expects data: did you forget `return`?"
     if frames:
         return f"The app raised {raised}\n" + "\n".join(frames) + f"\n  (in {location})"

@@ -1,21 +1,22 @@
-"""The fixtures milestone suites get the app through: never a module-level `import app`.
+"""The fixtures milestone suites get the app through: never a module-level `import app`, never the app object.
 
-Registered by the plugin (workbook.plugin), so every suite has them.
+Registered by the plugin (workbook.plugin), so every suite has them. The learner's app never runs in this
+process: each load is a child in the sandbox (workbook.sandbox_apps), in the test's own copy of the submission,
+and a client talks to it over HTTP. What a test needs of the app beyond HTTP is a probe the load answers with
+data (AppLoad.probe), or a file the grader reads itself (workbook.testing.database_values).
 """
 
 from __future__ import annotations
 
-import compileall
-import shutil
-from contextlib import ExitStack
+import os
 from pathlib import Path
 
 import pytest
 
-from workbook import loader
-from workbook.appfiles import SUITE_FOLDER, copy_app_folder
+from workbook.appfiles import SUITE_FOLDER
 from workbook.lessons import Course, Lesson
-from workbook.plugin import AFTER_A_HANG, HUNG, graded_folder
+from workbook.plugin import AFTER_A_HANG, HUNG, graded_folder, host_for
+from workbook.sandbox_apps import AppClient, AppHost, AppLoad, Place
 from workbook.testing import Routes
 
 
@@ -43,52 +44,70 @@ def routes(request: pytest.FixtureRequest) -> Routes:
     return Routes(chosen.rstrip("/"))
 
 
-@pytest.fixture(scope="session")
-def snapshot_of(tmp_path_factory: pytest.TempPathFactory):
-    """snapshot_of(folder) -> one copy of the graded folder for the whole run, its Python compiled.
+@pytest.fixture
+def app_host(request: pytest.FixtureRequest, app_dir: Path) -> AppHost:
+    """The sandbox side of the graded folder: its snapshot, its warm zygote (one per folder and run)."""
+    return host_for(request.config, app_dir)
 
-    Every test copies it: all tests grade the same files, and none compiles them again.
+
+@pytest.fixture
+def place(app_host: AppHost) -> Place:
+    """This test's folder in the sandbox's area: a fresh copy of the submission, and room for the app's files."""
+    return app_host.place()
+
+
+@pytest.fixture
+def workdir(place: Place) -> Path:
+    """A fresh copy of the graded folder: the app's working directory for this test.
+
+    The grader may write files here before the app first loads (a .env); afterwards the app owns the folder:
+    read what it wrote with workbook.testing's helpers, which never follow a link.
     """
-    made: dict[Path, Path] = {}
-
-    def snapshot(folder: Path) -> Path:
-        if folder not in made:
-            made[folder] = copy_app_folder(folder, tmp_path_factory.mktemp("snapshot") / loader.COPY_NAME)
-            compileall.compile_dir(made[folder], quiet=2)  # a file that does not compile fails at import, as it would
-        return made[folder]
-
-    return snapshot
+    return place.workdir
 
 
 @pytest.fixture
-def workdir(app_dir: Path, snapshot_of, tmp_path: Path) -> Path:
-    """A fresh copy of the graded folder: the app's working directory for this test."""
-    return Path(
-        shutil.copytree(snapshot_of(app_dir), tmp_path / loader.COPY_NAME)
-    )  # copy2 keeps the times the bytecode checks
+def app_folder(app_host: AppHost, place: Place):
+    """app_folder(name) -> a new, empty folder beside this test's copy, the app's to write (a database's folder)."""
+
+    def make(name: str) -> Path:
+        folder = place.folder / name
+        folder.mkdir()
+        if app_host.owner is not None:
+            os.chown(folder, app_host.owner, app_host.owner)
+        return folder
+
+    return make
 
 
 @pytest.fixture
-def grading_env(workdir: Path, tmp_path: Path) -> dict[str, str]:
+def grading_env(app_host: AppHost, place: Place) -> dict[str, str]:
     """Every setting the curriculum names, pointed at throwaway places: the learner's own stay untouched."""
-    return loader.grading_settings(tmp_path)
+    return app_host.settings(place)
 
 
 @pytest.fixture
-def load_app(workdir: Path, grading_env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
-    """load_app(**overrides) imports app.main afresh from the working copy; call it again to restart."""
+def app_loads():
+    """Every load a test starts, ended after it."""
+    started: list[AppLoad] = []
+    yield started
+    for load in started:
+        load.end()
 
-    def load(**overrides: str | None):
-        monkeypatch.chdir(workdir)
-        for name, value in {**grading_env, **overrides}.items():
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, str(value))
-        return loader.import_app(workdir)
 
-    yield load
-    loader.forget_app()
+@pytest.fixture
+def load_app(app_host: AppHost, place: Place, grading_env: dict[str, str], app_loads: list[AppLoad]):
+    """load_app(**overrides) -> an AppLoad: app.main imported afresh in the sandbox, from this test's copy, with
+    the grading settings and overrides (None unsets one); call it again for a restart. Not yet started: a client
+    of it (make_client) runs its startup. Raises LoadFailed when the app cannot be imported."""
+
+    def load(**overrides: str | None) -> AppLoad:
+        started = app_host.start_load(place, {**grading_env, **overrides})
+        app_loads.append(started)
+        started.wait_imported()
+        return started
+
+    return load
 
 
 @pytest.fixture
@@ -101,49 +120,81 @@ def request_time_limit(request: pytest.FixtureRequest) -> float:
 
 
 @pytest.fixture
-def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: float, routes: Routes):
-    """make_client(app=None) -> an entered TestClient (lifespan ran), closed after the test."""
-    from fastapi.testclient import TestClient
-
-    limit = request_time_limit
-    as_user = request.config.getoption("as_user")
-    with ExitStack() as clients:
-
-        def make(app=None, *, raise_server_exceptions: bool = True) -> TestClient:
-            app = load_app() if app is None else app
-            client = TestClient(loader.with_time_limit(app, limit), raise_server_exceptions=raise_server_exceptions)
-            clients.enter_context(client)
-            if as_user:
-                from workbook.testing import sign_in_grader
-
-                sign_in_grader(client, routes)
-            return client
-
-        yield make
+def mark_hung(request: pytest.FixtureRequest):
+    """Called when a request timed out: later requests to this folder's app get AFTER_A_HANG seconds."""
+    folder = graded_folder(request.config, request.path)
+    return lambda: request.config.stash[HUNG].add(folder)
 
 
 @pytest.fixture
-def client(make_client):
-    return make_client()
+def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: float, routes: Routes, mark_hung):
+    """make_client(app=None, *, raise_server_exceptions=True) -> a client of a started app (its lifespan ran).
+
+    `app`: an AppLoad from load_app(); None loads the app afresh. Clients close, and loads end, after the test.
+    """
+    as_user = request.config.getoption("as_user")
+
+    def make(app: AppLoad | None = None, *, raise_server_exceptions: bool = True) -> AppClient:
+        app = load_app() if app is None else app
+        client = app.client(
+            raise_server_exceptions=raise_server_exceptions, time_limit=request_time_limit, on_timeout=mark_hung
+        )
+        if as_user:
+            from workbook.testing import sign_in_grader
+
+            sign_in_grader(client, routes)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client(request: pytest.FixtureRequest, load_app, request_time_limit: float, routes: Routes, mark_hung):
+    """A client of the app, loaded and started at its first request: every fixture of the test has run by then
+    (the settings, a seeded database), whatever the order the test names them in."""
+    as_user = request.config.getoption("as_user")
+    lazy: AppClient
+
+    def connect() -> Path:
+        started = load_app()
+        started.serve()
+        lazy.load = started
+        started.clients.append(lazy)
+        return started.socket_path
+
+    def signed_in(each: AppClient) -> None:
+        from workbook.testing import sign_in_grader
+
+        sign_in_grader(each, routes)
+
+    lazy = AppClient(
+        connect, time_limit=request_time_limit, on_timeout=mark_hung, on_start=signed_in if as_user else None
+    )
+    yield lazy
+    lazy.close()
+
+
+class LiveServer:
+    """The app served as deployed (no exception reports, responses as they come), on a Unix socket."""
+
+    def __init__(self, load: AppLoad):
+        self.load = load
+
+    def client(self, timeout: float) -> AppClient:
+        """A plain HTTP client of the server: nothing it answers is raised."""
+        return AppClient(
+            lambda: self.load.socket_path, raise_server_exceptions=False, time_limit=timeout, load=self.load
+        )
 
 
 @pytest.fixture
 def live_server(load_app):
-    """live_server(**overrides) -> base URL of the app under a real uvicorn on 127.0.0.1.
+    """live_server(**overrides) -> a LiveServer: the app under a real uvicorn, loaded like any test's, with its own
+    event loop, so that a route that blocks it shows. Its clients come from .client(timeout)."""
 
-    uvicorn serves from a thread of this process: the app is loaded like any test's, and its
-    event loop is uvicorn's own, so a route that blocks it shows.
-    """
-    from workbook.server import ServerDidNotStart, ThreadedServer
+    def start(**overrides: str | None) -> LiveServer:
+        started = load_app(**overrides)
+        started.serve(hold=False)
+        return LiveServer(started)
 
-    with ExitStack() as servers:
-
-        def start(**overrides: str | None) -> str:
-            server = ThreadedServer(load_app(**overrides))
-            try:
-                servers.enter_context(server)
-            except ServerDidNotStart as error:
-                pytest.fail(f"Could not serve the app with uvicorn: {error}", pytrace=False)
-            return server.url
-
-        yield start
+    return start

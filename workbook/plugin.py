@@ -14,7 +14,6 @@ import pytest
 
 from workbook import loader
 from workbook.failures import explain_failure
-from workbook.preflight import Preflight
 
 LOAD_ERRORS = pytest.StashKey[dict]()
 RESULTS = pytest.StashKey[list]()
@@ -22,6 +21,7 @@ MILESTONE_IDS = pytest.StashKey[set]()
 HUNG = pytest.StashKey[set]()  # folders whose app already left a request unanswered
 AFTER_A_HANG = 2.0  # seconds: one hung request is enough evidence; later ones fail fast
 EARLY = pytest.StashKey[dict]()  # preflights started before collection
+HOSTS = pytest.StashKey[dict]()  # graded folder -> its AppHost (the sandbox side: snapshot, zygote, loads)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,20 +42,48 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = []
     config.stash[HUNG] = set()
     config.stash[MILESTONE_IDS] = set()
+    config.stash[HOSTS] = {}
     config.pluginmanager.register(ResultRecorder(config), "workbook-results")
     if not config.pluginmanager.has_plugin("workbook-fixtures"):
-        from workbook import fixtures
+        from workbook import auth_fixtures, fixtures
 
         config.pluginmanager.register(fixtures, "workbook-fixtures")
+        config.pluginmanager.register(auth_fixtures, "workbook-auth-fixtures")
     chosen = config.getoption("app_dir")
     collects_here = hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
-    early = chosen and collects_here  # an xdist controller collects nothing: its workers preflight
-    config.stash[EARLY] = {Path(chosen).expanduser().resolve(): Preflight(chosen)} if early else {}
+    # An xdist controller collects nothing: its workers preflight. --help and --collect-only load no app.
+    early = chosen and collects_here and not _loads_nothing(config)
+    config.stash[EARLY] = {}
+    if early:
+        folder = Path(chosen).expanduser().resolve()
+        config.stash[EARLY][folder] = _preflight(config, folder)
+
+
+def _loads_nothing(config: pytest.Config) -> bool:
+    return bool(config.option.help or config.option.collectonly or getattr(config.option, "version", False))
+
+
+def host_for(config: pytest.Config, folder: Path):
+    """The AppHost of a graded folder, started on first use (its zygote imports the frameworks meanwhile)."""
+    from workbook.sandbox_apps import AppHost
+
+    hosts = config.stash[HOSTS]
+    if folder not in hosts:
+        hosts[folder] = AppHost(folder)
+    return hosts[folder]
+
+
+def _preflight(config: pytest.Config, folder: Path):
+    from workbook.preflight import Preflight
+
+    return Preflight(host_for(config, folder))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for preflight in config.stash.get(EARLY, {}).values():  # never collected (--help, a usage error)
+    for preflight in config.stash.get(EARLY, {}).values():  # never collected (a usage error)
         preflight.verdict()
+    for host in config.stash.get(HOSTS, {}).values():
+        host.close()
 
 
 def _is_checkpoint(folder: Path) -> bool:
@@ -110,6 +138,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         early.pop(unused).verdict()  # reap it
     if not folders:
         return
+    if config.option.collectonly:
+        return
     # One preflight per core at a time: many at once (one run grading every checkpoint) would slow
     # each past its time limit and report a hang that is only a crowd.
     waiting = sorted(folders)
@@ -117,33 +147,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     waiting = [folder for folder in waiting if folder not in running]
     while len(running) < (os.cpu_count() or 2) and waiting:
         folder = waiting.pop(0)
-        running[folder] = Preflight(folder)
-    _warm_imports(serves=any("live_server" in getattr(item, "fixturenames", ()) for item in items))
+        running[folder] = _preflight(config, folder)
     verdicts = {}
     while running:
         folder = next(iter(running))
         verdicts[folder] = running.pop(folder).verdict()
         if waiting:
             folder = waiting.pop(0)
-            running[folder] = Preflight(folder)
+            running[folder] = _preflight(config, folder)
     errors = {folder: message for folder, message in verdicts.items() if message}
     if not errors:
         return
     config.stash[LOAD_ERRORS].update(errors)
     items[:] = [item for item in items if not (_is_milestone(item) and graded_folder(config, item.path) in errors)]
-
-
-def _warm_imports(serves: bool) -> None:
-    """Import what the tests need while the preflights run in their own processes."""
-    import fastapi.testclient  # noqa: F401
-
-    try:
-        import sqlmodel  # noqa: F401
-
-        if serves:  # a test runs the app under uvicorn
-            import uvicorn  # noqa: F401
-    except ImportError:
-        pass
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

@@ -1,174 +1,188 @@
-"""The preflight: load a learner's app in a subprocess first, and explain in one message why it cannot load."""
+"""The preflight: load a learner's app once in the sandbox first, and explain in one message why it cannot load.
+
+The load is a fork of the graded folder's zygote (workbook.sandbox_apps): it imports app.main and runs the app's
+startup as a server does. What went wrong comes back as data (workbook/sandbox_app.py `describe`: a kind, the
+stage, the frames in the learner's files); explain_outcome turns it into one message. Nothing of the learner's
+runs in this process.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import pkgutil
 import re
-import subprocess
-import sys
-import tempfile
+import signal
 from difflib import get_close_matches
 from pathlib import Path
 
-from workbook.appfiles import copy_app_folder
+from workbook import sandbox_files
 from workbook.lessons import current_course
-from workbook.loader import COPY_NAME, display_path, grading_settings
+from workbook.loader import display_path
 
 PREFLIGHT_SECONDS = 20
-
-
-_PROBE = r"""
-import faulthandler, json, sys, traceback
-faulthandler.dump_traceback_later(float(sys.argv[2]), exit=True)
-here = sys.path[0] = "."
-out = sys.argv[1]
-
-def frames(tb):
-    return [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
-
-def report(**fields):
-    with open(out, "w") as f:
-        json.dump(fields, f)
-    sys.stdout.flush()
-    import os; os._exit(0)
-
-stage = "import"
-try:
-    import app.main as main
-    app = getattr(main, "app", None)
-    if app is None:
-        report(kind="no_app")
-    if not callable(app):
-        report(kind="not_asgi", type=type(app).__name__)
-    stage = "startup"
-    import asyncio
-
-    async def run_lifespan():  # what a server does: startup, then shutdown (no HTTP client to import)
-        messages = asyncio.Queue()
-        messages.put_nowait({"type": "lifespan.startup"})
-
-        async def send(message):
-            if message["type"] == "lifespan.startup.complete":
-                messages.put_nowait({"type": "lifespan.shutdown"})
-
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
-        await app(scope, messages.get, send)
-
-    asyncio.run(run_lifespan())
-except SystemExit as e:
-    report(kind="exit", stage=stage, code=repr(e.code), frames=frames(e.__traceback__))
-except SyntaxError as e:
-    report(kind="syntax", file=e.filename, line=e.lineno, text=e.text, offset=e.offset, message=e.msg)
-except ModuleNotFoundError as e:
-    report(kind="missing", stage=stage, name=e.name, message=str(e), frames=frames(e.__traceback__))
-except BaseException as e:
-    report(kind="error", stage=stage, type=type(e).__name__, message=str(e), frames=frames(e.__traceback__))
-report(kind="ok")
-"""
 
 _HUNG_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<name>\S+)')
 
 
 class Preflight:
-    """Load the app in folder in a subprocess, started at once; verdict() waits for the outcome.
+    """Load the app of the host's folder in the sandbox, started at once; verdict() waits for the outcome.
 
-    Starting early lets the grading process import FastAPI meanwhile (two cores, half the wait).
+    Starting early lets the grading process collect the suite meanwhile.
     """
 
-    def __init__(self, folder: Path, env: dict[str, str] | None = None, seconds: float = PREFLIGHT_SECONDS):
-        self.folder = Path(folder).resolve()
+    def __init__(self, host, seconds: float = PREFLIGHT_SECONDS):
+        self.host = host
         self.seconds = seconds
-        self.where = display_path(self.folder)
-        self.process = None
-        if not (self.folder / "app" / "main.py").is_file():
-            return
-        self.scratch = tempfile.TemporaryDirectory(prefix="workbook-preflight-")
-        scratch = Path(self.scratch.name)
-        self.copy = copy_app_folder(self.folder, scratch / COPY_NAME)
-        self.result_file = scratch / "result.json"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _PROBE, str(self.result_file), str(seconds)],
-            cwd=self.copy,
-            env={**os.environ, **grading_settings(scratch), **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def verdict(self) -> str | None:
-        """None when the app loads, else one clear message for the learner."""
-        if self.process is None:
-            return (
+        self.where = display_path(host.folder)
+        self.load = None
+        self.message: str | None = None
+        if host.snapshot is None and not (host.folder / "app" / "main.py").is_file():
+            self.message = (
                 f"There is no app/main.py in {self.where}. Lesson 01 creates it (run `workbook start 01`); "
                 "or point --app-dir at the folder that holds app/."
             )
-        with self.scratch:
+        elif host.refused is not None:
+            self.message = f"Could not load the app in {self.where}: {host.refused}"
+        elif not (host.snapshot / "app" / "main.py").is_file():
+            self.message = (
+                f"There is no app/main.py in {self.where}. Lesson 01 creates it (run `workbook start 01`); "
+                "or point --app-dir at the folder that holds app/."
+            )
+        else:
+            from workbook.sandbox_apps import LoadFailed
+
             try:
-                stdout, stderr = self.process.communicate(timeout=self.seconds + 10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.communicate()
-                return f"Could not load the app in {self.where}: loading it did not finish within {self.seconds:g} s."
-            if not self.result_file.exists():
-                finished = subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
-                return _explain_crash(self.where, self.copy, finished, self.seconds)
-            return _explain(json.loads(self.result_file.read_text()), self.where, self.copy)
+                place = host.place()
+                self.load = host.start_load(place, host.settings(place), seconds)
+            except LoadFailed as error:
+                self.message = self._explained(error)
 
+    def verdict(self) -> str | None:
+        """None when the app loads and starts, else one clear message for the learner."""
+        from workbook.sandbox_apps import GraderError, LoadFailed
 
-def _relative(filename: str | None, copy: Path) -> str | None:
-    if not filename:
+        if self.load is None:
+            return self.message
+        try:
+            self.load.wait_imported()
+            self.load.serve()
+        except LoadFailed as error:
+            return self._explained(error)
+        except GraderError as error:
+            return str(error)
+        finally:
+            self.load.end()
         return None
-    try:
-        return str(Path(filename).resolve().relative_to(copy))
-    except ValueError:
-        return None
+
+    def _explained(self, error) -> str:
+        return explain_outcome(error.outcome, self.where, error.log, error.workdir, error.snapshot)
 
 
-def _learner_frame(frames, copy: Path) -> str:
-    """' (app/main.py, line 3: `import foo`)' for the deepest frame in the learner's files."""
-    for filename, line, _name, code in reversed(frames or []):
-        relative = _relative(filename, copy)
+def _learner_frame(frames) -> str:
+    """' at app/main.py, line 3: `import foo`' for the deepest frame in the learner's files."""
+    for relative, line, _name, code in reversed(frames or []):
         if relative:
             return f" at {relative}, line {line}" + (f": `{code.strip()}`" if code else "")
     return ""
 
 
-def _explain(outcome: dict, where: str, copy: Path) -> str | None:
-    kind = outcome["kind"]
-    head = f"Could not load the app in {where}:"
+def explain_outcome(
+    outcome: dict, where: str, log: str = "", workdir: Path | None = None, snapshot: Path | None = None
+) -> str | None:
+    """One message for a load that went wrong (None for one that did not): what, and where in the learner's files."""
+    kind = outcome.get("kind")
+    head = f"Could not load the app in {where}:" if where else "Could not load the app:"
     when = "while starting up (lifespan)" if outcome.get("stage") == "startup" else "while being imported"
-    if kind == "ok":
+    if kind in (None, "ok"):
         return None
     if kind == "no_app":
         return f"{head} app/main.py defines no `app`. Create it at module level: app = FastAPI()."
     if kind == "not_asgi":
-        return f"{head} `app` in app/main.py is not an ASGI app (its type is {outcome['type']}). It should be app = FastAPI()."
+        return f"{head} `app` in app/main.py is not an ASGI app (its type is {outcome.get('type')}). It should be app = FastAPI()."
     if kind == "syntax":
-        file = _relative(outcome["file"], copy) or outcome["file"]
         text = (outcome.get("text") or "").rstrip()
         pointer = f"\n    {text.strip()}" if text else ""
-        return f"{head} {file}, line {outcome['line']}: SyntaxError: {outcome['message']}{pointer}\nFix the syntax there, then run the check again."
+        return f"{head} {outcome.get('file')}, line {outcome.get('line')}: SyntaxError: {outcome.get('message')}{pointer}\nFix the syntax there, then run the check again."
     if kind == "exit":
         return (
-            f"{head} the app called sys.exit({outcome['code']}) {when}{_learner_frame(outcome['frames'], copy)}. "
+            f"{head} the app called sys.exit({outcome.get('code')}) {when}{_learner_frame(outcome.get('frames'))}. "
             "Code that runs on import must not exit; move it into a function."
         )
     if kind == "missing":
-        return head + " " + _explain_missing(outcome, copy)
-    return f"{head} {outcome['type']}: {outcome['message']} {when}{_learner_frame(outcome['frames'], copy)}."
+        return head + " " + _explain_missing(outcome, snapshot)
+    if kind == "hang":
+        return _explain_hang(head, outcome, log, workdir, snapshot)
+    if kind == "died":
+        return f"{head} Python stopped {when} ({_how_it_ended(outcome)}): {_last_line(log)}"
+    if kind in ("gone", "refused"):
+        return f"{head} {outcome.get('message')}"
+    if kind == "unreadable":
+        return f"{head} its process sent something the grader cannot read {when}."
+    if kind == "stopped":
+        return f"{head} the server stopped {when} without saying why: {_last_line(log)}"
+    return f"{head} {outcome.get('type')}: {outcome.get('message')} {when}{_learner_frame(outcome.get('frames'))}."
 
 
-def _explain_missing(outcome: dict, copy: Path) -> str:
+def _how_it_ended(outcome: dict) -> str:
+    if outcome.get("signal"):
+        number = outcome["signal"]
+        name = signal.Signals(number).name if number in signal.valid_signals() else "?"
+        return f"killed by signal {number}, {name}"
+    if outcome.get("code") is not None:
+        return f"exit {outcome['code']}"
+    return "it ended"
+
+
+def _last_line(log: str) -> str:
+    return (log.strip().splitlines() or ["(no output)"])[-1][:300]
+
+
+def _explain_hang(head: str, outcome: dict, log: str, workdir: Path | None, snapshot: Path | None) -> str:
+    seconds = outcome.get("seconds") or PREFLIGHT_SECONDS
+    stage = "loading it" if outcome.get("stage") != "startup" else "starting it"
+    for match in _HUNG_FRAME.finditer(log):
+        relative = _relative(match["file"], workdir)
+        if relative:
+            line = int(match["line"])
+            code = _source_line(snapshot, relative, line)
+            return (
+                f"{head} {stage} did not finish within {seconds:g} s; "
+                f"it is stuck at {relative}, line {line}: `{code}`. "
+                "Look for an endless loop or a blocking call that runs at import or startup."
+            )
+    return f"{head} {stage} did not finish within {seconds:g} s."
+
+
+def _relative(filename: str, workdir: Path | None) -> str | None:
+    if not filename or workdir is None:
+        return None
+    try:
+        return Path(filename).relative_to(workdir).as_posix()
+    except ValueError:
+        return None
+
+
+def _source_line(snapshot: Path | None, relative: str, line: int) -> str:
+    """A line of the learner's file, read from the grader's own snapshot of the submission."""
+    if snapshot is None:
+        return ""
+    try:
+        source = sandbox_files.read_text(snapshot / relative, 2**20).splitlines()
+    except OSError:
+        return ""
+    return source[line - 1].strip()[:200] if 0 < line <= len(source) else ""
+
+
+def _explain_missing(outcome: dict, snapshot: Path | None) -> str:
     name = outcome.get("name") or ""
-    where = _learner_frame(outcome["frames"], copy)
+    where = _learner_frame(outcome.get("frames"))
     if name == "app" or name.startswith("app."):
         relative = name.replace(".", "/")
-        known = [
-            ".".join(p.relative_to(copy).with_suffix("").parts).removesuffix(".__init__")
-            for p in copy.glob("app/**/*.py")
-        ]
+        known = []
+        if snapshot is not None:
+            known = [
+                ".".join(p.relative_to(snapshot).with_suffix("").parts).removesuffix(".__init__")
+                for p in snapshot.glob("app/**/*.py")
+            ]
         nearest = get_close_matches(name, known, n=1, cutoff=0.8)
         if nearest:
             return f"no module named '{name}' (imported{where}). Did you mean '{nearest[0]}'?"
@@ -185,22 +199,3 @@ def _explain_missing(outcome: dict, copy: Path) -> str:
     if nearest:  # a typo: never suggest installing a misspelt name
         return f"no module named '{name}' (imported{where}). Did you mean '{nearest[0]}'?"
     return f"no module named '{name}' (imported{where}). Check the spelling; if it is right, install it in this environment (pip install {name.split('.')[0]})."
-
-
-def _explain_crash(where: str, copy: Path, finished: subprocess.CompletedProcess, seconds: float) -> str:
-    """The probe wrote nothing: faulthandler stopped a hang, or the interpreter died."""
-    if "Timeout" in finished.stderr or "most recent call first" in finished.stderr:
-        for match in _HUNG_FRAME.finditer(finished.stderr):
-            relative = _relative(match["file"], copy)
-            if relative:
-                line = int(match["line"])
-                source = (copy / relative).read_text(errors="replace").splitlines()
-                code = source[line - 1].strip() if line <= len(source) else ""
-                return (
-                    f"Could not load the app in {where}: loading it did not finish within {seconds:g} s; "
-                    f"it is stuck at {relative}, line {line}: `{code}`. "
-                    "Look for an endless loop or a blocking call that runs at import or startup."
-                )
-        return f"Could not load the app in {where}: loading it did not finish within {seconds:g} s."
-    last = (finished.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return f"Could not load the app in {where}: Python stopped while loading it (exit {finished.returncode}): {last}"

@@ -79,11 +79,19 @@ def run(
 
 
 def start(
-    argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS, writable=(), readable=()
+    argv,
+    *,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    writable=(),
+    readable=(),
+    pass_fds=(),
 ) -> Child:
     """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
 
     The child may also write the `writable` folders and, under bubblewrap, read the `readable` paths.
+    `pass_fds`: file descriptors the child inherits (a socket to talk to it; bwrap passes them on).
     """
     mode = isolation()
     workdir, writable, readable = Path(workdir).resolve(), _paths(writable), _paths(readable)
@@ -115,6 +123,7 @@ def start(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            pass_fds=tuple(pass_fds),
             preexec_fn=functools.partial(apply, rlimits(limits, mode, who)),
             **who.popen,
         ).result()

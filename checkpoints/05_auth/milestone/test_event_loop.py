@@ -2,6 +2,8 @@
 
 Argon2 is slow on purpose. Hashed inside an `async def` route it stops the whole server: every
 other request waits. On a real uvicorn server, a burst of logins must leave GET /health prompt.
+How prompt is measured on the grader's side: the time this machine takes for one hash with the
+parameters the app stored (an app that slows its logins down gets no longer limit for it).
 """
 
 import threading
@@ -15,15 +17,10 @@ LOGINS = 12
 MAX_PROBES = 8
 
 
-def plain_http_client(base: str, timeout: float) -> httpx.Client:
-    """A client for the loopback server: plain HTTP, so skip building a TLS context (50 ms a client)."""
-    return httpx.Client(base_url=base, timeout=timeout, verify=False)
-
-
-def probe_during_a_burst(base: str, routes: Routes, form: dict[str, str], one_login: float) -> list[float]:
+def probe_during_a_burst(server, routes: Routes, form: dict[str, str], one_login: float) -> list[float]:
     """Fire LOGINS logins at once from threads; while they run, time GET /health again and again."""
-    clients = [plain_http_client(base, 30) for _ in range(LOGINS)]
-    prober = plain_http_client(base, max(10.0, 20 * one_login))
+    clients = [server.client(30) for _ in range(LOGINS)]
+    prober = server.client(max(10.0, 20 * one_login))
     start_together = threading.Barrier(LOGINS + 1)
     answers: list = []
 
@@ -31,7 +28,7 @@ def probe_during_a_burst(base: str, routes: Routes, form: dict[str, str], one_lo
         start_together.wait()
         try:
             answers.append(client.post(routes.token, data=form).status_code)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, AssertionError) as error:  # a timeout, or the app dropping the connection
             answers.append(repr(error))
 
     threads = [threading.Thread(target=log_in, args=(each,), daemon=True) for each in clients]
@@ -61,15 +58,14 @@ def probe_during_a_burst(base: str, routes: Routes, form: dict[str, str], one_lo
     return probes
 
 
-def test_a_burst_of_logins_leaves_health_answering_promptly(people, live_server, routes):
-    base = live_server()  # Ada is registered in its database
+def test_a_burst_of_logins_leaves_health_answering_promptly(people, live_server, routes, one_hash_seconds):
+    server = live_server()  # Ada is registered in its database
     form = {"username": people.ada.email, "password": people.ada.password}
-    # One login's time: the quicker of the suite's first logins of Ada and Bob (a busy moment may slow either).
-    one_login = min(answered - sent for sent, answered in (people.ada.logged_in, people.bob.logged_in))
+    one_login = one_hash_seconds  # one Argon2 hash with the app's parameters, timed by the grader
     limit = max(0.3, 3 * one_login)
     slowest = []
     for _attempt in range(2):  # a busy machine may stall one probe: a blocked loop stalls them every time
-        slowest.append(max(probe_during_a_burst(base, routes, form, one_login)))
+        slowest.append(max(probe_during_a_burst(server, routes, form, one_login)))
         if slowest[-1] <= limit:
             return
     raise AssertionError(

@@ -2,26 +2,21 @@
 
 Every test runs with ENVIRONMENT=development, LOGIN_RATE_LIMIT, CORS_ORIGINS (its items written
 with spaces around them) and an existing, empty EMAIL_OUTBOX, except the production tests, which
-say what they change. The tests that need a real server use `python -m uvicorn` in a subprocess,
-started through one function, `run_uvicorn`, so that a sandboxed runner can take its place.
+say what they change. The tests that need a real server run `python -m uvicorn app.main:app` in
+the sandbox (workbook.sandbox_apps.DeployedServer), each in a copy of the submission of its own.
 """
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import httpx
 import pytest
 
-from workbook.appfiles import copy_app_folder
-from workbook.loader import COPY_NAME, grading_settings
-from workbook.server import free_port
+from workbook import sandbox_files
+from workbook.sandbox_apps import AppFailed, AppHost, DeployedServer
 from workbook.testing import Routes, in_lesson_order, security_header_problems
 
 UNKNOWN_PAGE = "/workbook-no-such-page"  # no app has it: its answer is a 404
@@ -124,19 +119,15 @@ def assert_security_headers():
 
 @pytest.fixture
 def app_with_a_failing_route(load_app):
-    """(app, secret): the app, with one more route, GET FAILING_ROUTE, that raises a RuntimeError naming the secret."""
+    """(app, secret): the app (an AppLoad), with one more route, GET FAILING_ROUTE, that raises a RuntimeError
+    naming the secret. The route is added inside the app's own process (a probe), before it is served."""
     secret = f"internal-detail-{secrets.token_hex(8)}"
     app = load_app()
-
-    def fail():
-        raise RuntimeError(f"Something broke inside the app ({secret})")
-
-    assert hasattr(app, "add_api_route"), (
-        f"The suite adds a failing route with app.add_api_route(), but `app` is a {type(app).__name__}. "
-        "Make app/main.py create it with app = FastAPI(...)."
+    added = app.probe("add_failing_route", path=FAILING_ROUTE, message=f"Something broke inside the app ({secret})")
+    assert added.get("ok"), (
+        f"The suite adds a failing route with app.add_api_route(), but `app` is a {added.get('type', '?')}"
+        f"{' (' + added['error'] + ')' if added.get('error') else ''}. Make app/main.py create it with app = FastAPI(...)."
     )
-    app.add_api_route(FAILING_ROUTE, fail, methods=["GET"])
-    app.router.routes.insert(0, app.router.routes.pop())  # before any catch-all route of the app
     return app, secret
 
 
@@ -150,10 +141,10 @@ def strong_secret_key() -> str:
 def without_secret_key_in_dotenv(workdir: Path) -> None:
     """Drop SECRET_KEY from the copy's .env (if any): the production tests decide whether there is one."""
     dotenv = workdir / ".env"
-    if dotenv.is_file():
-        lines = dotenv.read_text(errors="replace").splitlines(keepends=True)
+    if sandbox_files.is_file(dotenv):
+        lines = sandbox_files.read_text(dotenv).splitlines(keepends=True)
         setting = re.compile(r"^\s*(export\s+)?secret_key\s*=", re.IGNORECASE)
-        dotenv.write_text("".join(line for line in lines if not setting.match(line)))
+        sandbox_files.write_text(dotenv, "".join(line for line in lines if not setting.match(line)))
 
 
 class Production(NamedTuple):
@@ -181,8 +172,8 @@ def try_to_start(load_app, make_client, routes: Routes):
     def attempt(**overrides: str | None):
         try:
             client = make_client(load_app(**overrides))
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - refused at import or at startup, in any way
-            return f"{type(error).__name__}: {error}", None
+        except AppFailed as error:  # refused at import or at startup, in any way
+            return f"{error.type_name}: {error.message or error}", None
         return None, client.get(routes.health)
 
     return attempt
@@ -200,8 +191,14 @@ def outbox(grading_env: dict[str, str]) -> Path:
 
 
 def messages_in(folder: Path) -> dict[str, str]:
-    """name -> text of each file directly in the folder."""
-    return {path.name: path.read_text(errors="replace") for path in sorted(folder.iterdir()) if path.is_file()}
+    """name -> text of each regular file directly in the folder (read without following links, 1 MB at most)."""
+    found = {}
+    for path in sandbox_files.files_in(folder):
+        try:
+            found[path.name] = sandbox_files.read_text(path, 2**20)
+        except OSError:
+            continue
+    return found
 
 
 @pytest.fixture
@@ -223,86 +220,18 @@ def wait_for_messages():
 
 # --- a real server -----------------------------------------------------------------------------------
 
-PASSED_ON = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT", "PYTHONDONTWRITEBYTECODE")
-SERVER_SECONDS = 20
-
-
-def run_uvicorn(
-    workdir: Path, grading_env: dict[str, str], overrides: dict[str, str | None], port: int, output: Path
-) -> subprocess.Popen:
-    """Start `python -m uvicorn app.main:app` on 127.0.0.1:port from workdir, with grading_env plus overrides
-    (None removes a setting) and nothing else of this process's environment; stdout and stderr go to output.
-
-    The suite's only way to start a server process: a sandboxed runner can take its place.
-    """
-    env = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
-    env.update({name: value for name, value in {**grading_env, **overrides}.items() if value is not None})
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with output.open("wb") as sink:
-        return subprocess.Popen(
-            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT
-        )
-
-
-@dataclass
-class Uvicorn:
-    """A server started by run_uvicorn: wait for it to serve, or to stop, and read what it printed."""
-
-    process: subprocess.Popen
-    url: str
-    log: Path
-
-    @property
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def last_lines(self, count: int = 12) -> str:
-        lines = self.output.strip().splitlines()[-count:]
-        return "\n    ".join(lines) if lines else "(nothing)"
-
-    def health(self) -> httpx.Response | None:
-        try:
-            return httpx.get(f"{self.url}{Routes().health}", timeout=2)
-        except httpx.HTTPError:
-            return None
-
-    def wait(self, seconds: float = SERVER_SECONDS) -> httpx.Response | None:
-        """GET /health's answer as soon as the server gives one; None when it stopped first, or never answered."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return None
-            answer = self.health()
-            if answer is not None:
-                return answer
-            time.sleep(0.05)
-        return None
-
-    def stopped(self) -> bool:
-        return self.process.poll() is not None
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
 
 class Servers(NamedTuple):
     """The servers the suite runs under uvicorn, all started at once (see `servers`)."""
 
-    development: Uvicorn
-    production_without_key: Uvicorn  # ENVIRONMENT=production, no SECRET_KEY anywhere
-    production_with_key: Uvicorn  # ENVIRONMENT=production, a random SECRET_KEY of 80 characters
+    development: DeployedServer
+    production_without_key: DeployedServer  # ENVIRONMENT=production, no SECRET_KEY anywhere
+    production_with_key: DeployedServer  # ENVIRONMENT=production, a random SECRET_KEY of 80 characters
 
 
-def start_servers(snapshot: Path, scratch: Path) -> Servers:
-    """Start every server the suite needs from one copy of the graded folder, each with settings of its own."""
-    workdir = copy_app_folder(snapshot, scratch / COPY_NAME)
-    without_secret_key_in_dotenv(workdir)
+def start_servers(host: AppHost) -> Servers:
+    """Start every server the suite needs, `python -m uvicorn app.main:app` in the sandbox, each in a copy of the
+    graded folder of its own (its .env without a SECRET_KEY) and with settings of its own."""
     wanted = {
         "development": {},
         "production_without_key": {"ENVIRONMENT": "production", "SECRET_KEY": None},
@@ -310,11 +239,10 @@ def start_servers(snapshot: Path, scratch: Path) -> Servers:
     }
     started = {}
     for name, overrides in wanted.items():
-        home = scratch / name
-        settings = {**grading_settings(home), "CORS_ORIGINS": CORS_ORIGINS, "LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT}
-        port = free_port()
-        process = run_uvicorn(workdir, settings, overrides, port, home / "uvicorn.log")
-        started[name] = Uvicorn(process, f"http://127.0.0.1:{port}", home / "uvicorn.log")
+        place = host.place()
+        without_secret_key_in_dotenv(place.workdir)
+        settings = {**host.settings(place), "CORS_ORIGINS": CORS_ORIGINS, "LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT}
+        started[name] = host.deploy(place, {**settings, **overrides})
     return Servers(**started)
 
 
@@ -328,11 +256,11 @@ def server_sets():
 
 
 @pytest.fixture(autouse=True)
-def servers(server_sets: dict[Path, Servers], app_dir: Path, snapshot_of, tmp_path_factory) -> Servers:
+def servers(server_sets: dict[Path, Servers], app_dir: Path, app_host: AppHost) -> Servers:
     """The app under real uvicorn servers, started (in the background) when this suite's first test begins.
 
     A server takes a second to start; started early, they are up by the time the last tests use them.
     """
     if app_dir not in server_sets:
-        server_sets[app_dir] = start_servers(snapshot_of(app_dir), tmp_path_factory.mktemp("servers"))
+        server_sets[app_dir] = start_servers(app_host)
     return server_sets[app_dir]

@@ -4,6 +4,7 @@ The suite starts the app on a database inside a folder of its own, then puts a f
 folder was: every new connection to DATABASE_URL fails, as when a database server is down.
 """
 
+from workbook import sandbox_files
 from workbook.testing import show
 
 NEW_CONNECTION = (
@@ -13,18 +14,19 @@ NEW_CONNECTION = (
 
 
 def break_the_database(folder) -> None:
-    """New connections to the database in folder fail; connections kept open read a damaged file."""
+    """New connections to the database in folder fail; connections kept open read a damaged file.
+
+    The folder is the app's: its files are written without following links."""
     away = folder.with_name(folder.name + "-gone")
-    folder.rename(away)
-    folder.write_text("not a folder any more")
-    for database in away.glob("*.db"):
-        with database.open("r+b") as file:
-            file.write(b"\0" * 100)  # the header: an open connection that reads a table fails too
+    folder.rename(away)  # a rename moves a link itself, never what it points to
+    sandbox_files.write_text(folder, "not a folder any more")
+    for database in sandbox_files.files_in(away):
+        if database.suffix == ".db":
+            sandbox_files.overwrite_start(database, b"\0" * 100)  # the header: an open connection fails too
 
 
-def test_health_ready_answers_503_when_the_database_does_not_answer(load_app, make_client, routes, tmp_path):
-    folder = tmp_path / "database"
-    folder.mkdir()
+def test_health_ready_answers_503_when_the_database_does_not_answer(load_app, make_client, routes, app_folder):
+    folder = app_folder("database")
     client = make_client(load_app(DATABASE_URL=f"sqlite:///{folder / 'ready.db'}"))
     r = client.get(routes.ready)
     assert r.status_code == 200, (

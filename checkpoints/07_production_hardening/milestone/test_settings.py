@@ -4,7 +4,7 @@ A missing key found at the first login means a server that ran for hours signing
 key printed in a tutorial. Checked when the settings load, the mistake stops the deploy instead.
 """
 
-import sys
+from workbook.sandbox_apps import AppFailed
 
 REFUSE = (
     "In app/config.py, add a validator to Settings (@model_validator(mode='after')) that raises "
@@ -13,16 +13,14 @@ REFUSE = (
 
 
 def fixed_default_secret_key(load_app) -> str | None:
-    """The SECRET_KEY the app's settings fall back to, when they define a fixed one (read from app.config)."""
+    """The SECRET_KEY the app's settings fall back to, when they define a fixed one (app.config's settings,
+    asked inside the app's process: a probe that answers data)."""
     try:
-        load_app()
-    except Exception:  # noqa: BLE001 - the other tests say why it does not load
+        answer = load_app().probe("secret_key_default")
+    except AppFailed:  # the other tests say why it does not load
         return None
-    settings = getattr(sys.modules.get("app.config"), "settings", None)
-    field = getattr(type(settings), "model_fields", {}).get("secret_key")
-    default = getattr(field, "default", None)
-    default = default.get_secret_value() if hasattr(default, "get_secret_value") else default
-    return default if isinstance(default, str) and default else None
+    value = answer.get("value") if isinstance(answer, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def test_in_production_the_app_refuses_to_start_without_a_SECRET_KEY(production, try_to_start):

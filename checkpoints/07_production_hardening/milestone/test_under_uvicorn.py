@@ -3,8 +3,6 @@
 The suite starts these servers when its first test begins; by now they have had time to start, or to refuse.
 """
 
-import httpx
-
 from workbook.testing import show
 
 
@@ -17,7 +15,7 @@ def test_under_uvicorn_every_response_carries_the_security_headers(
         f"The app under uvicorn (python -m uvicorn app.main:app) should answer GET {routes.health} with 200, "
         f"got {started and show(started)}. Its last output:\n    {server.last_lines()}"
     )
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with server.client(timeout=10) as client:
         answers = every_kind_of_answer(client)
     assert_security_headers(answers, "under uvicorn")
 

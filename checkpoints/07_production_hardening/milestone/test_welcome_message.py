@@ -1,5 +1,6 @@
 """Lesson 07: registering queues a welcome message, written after the answer as one file in EMAIL_OUTBOX."""
 
+from workbook.sandbox_files import nested_files
 from workbook.testing import register, show
 
 
@@ -9,9 +10,7 @@ def test_registering_writes_one_welcome_message_per_user_into_EMAIL_OUTBOX(clien
         r = register(client, routes, address, "a long enough password")
         assert r.status_code == 201, f"POST {routes.users} should register {address} with 201 Created, got {show(r)}."
     found = wait_for_messages(outbox, addresses)
-    nested = sorted(
-        str(path.relative_to(outbox)) for path in outbox.rglob("*") if path.is_file() and path.parent != outbox
-    )
+    nested = nested_files(outbox)  # the app's folder: read without following links
     where = (
         "In the register route, take background_tasks: BackgroundTasks and add_task() a function that writes the "
         "message to a new file directly in settings.email_outbox (a unique name, such as a uuid4, for each message)."
