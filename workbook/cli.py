@@ -120,8 +120,10 @@ def start(
 
 
 def exit_code(result) -> int:
-    """pytest's code where it is 0 or 1; anything else (the app cannot load, usage) is 2."""
-    return result.exit_code if result.exit_code in (0, 1) and not result.load_error else USAGE_ERROR
+    """The verdict's exit code (workbook.verdicts): 0 passed, 1 failed, 2 could not load, 3 grader error."""
+    from workbook.verdicts import exit_code as of_verdict
+
+    return of_verdict(result.verdict)
 
 
 @app.command()

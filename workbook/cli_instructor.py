@@ -9,7 +9,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workbook.classroom import first_failure, grade_exit_code, grade_submissions, submission_names, verdict, write_csv
+from workbook import verdicts
+from workbook.classroom import (
+    first_failure,
+    grade_exit_code,
+    grade_submissions,
+    safe_text,
+    submission_names,
+    verdict,
+    write_csv,
+)
 from workbook.cli import app, fail, graded_lesson_or_exit, lesson_or_exit, out, say
 from workbook.lessons import current_course
 
@@ -36,22 +45,36 @@ def grade(
     table = Table(
         "Submission", "Passed", "Result", "First failure", title=f"Lesson {lesson.number}: {escape(lesson.title)}"
     )
-    styles = {"passed": "green", "failed": "yellow", "could not load": "red"}
     for name, result in zip(names, results, strict=True):
         table.add_row(
-            escape(name),
+            escape(safe_text(name, 200)),
             f"{result.passed}/{result.total}",
             verdict(result),
             escape(first_failure(result)),
-            style=styles[verdict(result)],
+            style=verdicts.STYLES.get(verdict(result), "red"),
         )
     out().print(table)
+    isolations = sorted({result.isolation for result in results if result.isolation})
+    if isolations:
+        say(f"Isolation: {', '.join(isolations)} (`workbook doctor` says what this machine supports).")
     if csv_file:
         write_csv(csv_file, names, results)
         say(f"Wrote {csv_file}")
     if junit_dir:
         say(f"Wrote JUnit XML to {junit_dir}/")
     raise typer.Exit(grade_exit_code(results))
+
+
+# --- doctor --------------------------------------------------------------------------------------
+
+
+@app.command()
+def doctor() -> None:
+    """What this machine supports for grading: the sandbox, the uid children run as, the limits."""
+    from workbook import sandbox
+
+    for line in sandbox.doctor():
+        say(line)
 
 
 # --- build ---------------------------------------------------------------------------------------

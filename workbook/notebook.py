@@ -210,9 +210,22 @@ class LessonSession:
 
 def summary(lesson: Lesson, result) -> str:
     """The learner's summary of a SuiteResult, in plain text."""
+    from workbook import verdicts
+
+    if result.verdict == verdicts.TIMED_OUT:
+        return f"{result.passed} of {result.total} checks pass, then the check ran out of time.\n{result.load_error}"
+    if result.verdict == verdicts.GRADER_ERROR:
+        return f"The check could not run (the grader failed, not your app).\n{result.load_error}"
     if result.load_error:
         return f"No checks ran: the app could not load.\n{result.load_error}"
-    if result.exit_code == 0:
+    if result.verdict in (verdicts.CRASHED, verdicts.OUT_OF_MEMORY) and result.failures:
+        how = "ran out of memory" if result.verdict == verdicts.OUT_OF_MEMORY else "stopped (crashed)"
+        first = result.failures[0]
+        return (
+            f"{result.passed} of {result.total} checks pass; your app {how} on the way.\n"
+            f"First failure: {first.test}\n{first.message}"
+        )
+    if result.verdict == verdicts.PASSED:
         return (
             f"All {result.total} checks pass. Lesson {lesson.number} is done.\n"
             "This is the same suite your instructor runs; there are no hidden tests."

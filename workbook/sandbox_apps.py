@@ -658,10 +658,13 @@ class AppClient(httpx.Client):
             trust_env=False,
         )
 
-    def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
-        if self._on_start is not None:
+    def build_request(self, *args, **kwargs) -> httpx.Request:
+        if self._on_start is not None:  # before this request takes the client's headers (a sign-in sets one)
             start, self._on_start = self._on_start, None
             start(self)
+        return super().build_request(*args, **kwargs)
+
+    def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
         what = f"{request.method} {request.url.path}"
         try:
             response = super().send(request, **kwargs)
