@@ -15,7 +15,7 @@ import pytest
 
 from workbook.appfiles import SUITE_FOLDER
 from workbook.lessons import Course, Lesson
-from workbook.plugin import AFTER_A_HANG, HUNG, graded_folder, host_for
+from workbook.plugin import AFTER_A_HANG, HOSTS, HUNG, graded_folder, host_for
 from workbook.sandbox_apps import AppClient, AppHost, AppLoad, Place
 from workbook.testing import Routes
 
@@ -50,9 +50,82 @@ def app_host(request: pytest.FixtureRequest, app_dir: Path) -> AppHost:
     return host_for(request.config, app_dir)
 
 
+# --- a spare load: the next test's app, loaded while this test runs ---------------------------------------
+#
+# Most tests need only a started app with the default settings (`client`). While one runs, the next such test's
+# app is loaded on the other core, in a place of its own: that test then gets this place, these settings and this
+# load, which it cannot tell from ones made at its own start (it asks for nothing that could change them first).
+
+SPARES = pytest.StashKey[dict]()  # graded folder -> Spare
+TAKEN = pytest.StashKey[object]()  # on a test item: the Spare it took
+PLAIN_CHAIN = {
+    "client", "start_served", "place", "grading_env", "app_host", "app_dir", "app_loads", "request_time_limit",
+    "mark_hung", "routes", "request",
+}  # fmt: skip
+CUSTOMIZING = {
+    "place", "grading_env", "workdir", "load_app", "make_client", "app_folder", "live_server", "app_loads",
+    "app_host", "people", "reader", "seed", "seeds", "one_hash_seconds",
+}  # fmt: skip
+
+
+class Spare:
+    def __init__(self, host: AppHost):
+        self.host = host
+        self.place = host.place()
+        self.env = host.settings(self.place)
+        self.load = host.start_load(self.place, dict(self.env), serve=True)
+
+
+def is_plain(item) -> bool:
+    """Whether a test uses the app only through `client`, with the default settings, and no fixture of it could
+    change the settings or the copy before the app loads."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None or "client" not in getattr(item, "fixturenames", ()):
+        return False
+    if set(info.argnames) & CUSTOMIZING:
+        return False
+    if len(info.name2fixturedefs.get("grading_env", ())) != 1:  # a suite's own settings (lesson 07's)
+        return False
+    for name in item.fixturenames:
+        if name in PLAIN_CHAIN:
+            continue
+        for fixturedef in info.name2fixturedefs.get(name, ()):
+            if set(fixturedef.argnames) & CUSTOMIZING:
+                return False
+    return True
+
+
+def prepare_spare(config: pytest.Config, item) -> None:
+    """Load the app for `item` (the next test) now, if it is plain and its folder's sandbox is up."""
+    if item is None or not is_plain(item) or config.getoption("as_user"):
+        return
+    folder = graded_folder(config, item.path)
+    spares = config.stash.setdefault(SPARES, {})
+    host = config.stash[HOSTS].get(folder)
+    if folder in spares or host is None or host.ready is None or host.gone or host.snapshot is None:
+        return
+    try:
+        spares[folder] = Spare(host)
+    except Exception:  # noqa: BLE001 - no spare: the test loads its own
+        return
+
+
+def drop_spares(config: pytest.Config) -> None:
+    for spare in config.stash.get(SPARES, {}).values():
+        spare.load.end()
+    config.stash[SPARES] = {}
+
+
 @pytest.fixture
-def place(app_host: AppHost) -> Place:
+def place(request: pytest.FixtureRequest, app_host: AppHost, app_loads: list) -> Place:
     """This test's folder in the sandbox's area: a fresh copy of the submission, and room for the app's files."""
+    spare = request.config.stash.setdefault(SPARES, {}).pop(app_host.folder, None)
+    if spare is not None and spare.host is app_host and is_plain(request.node):
+        request.node.stash[TAKEN] = spare
+        app_loads.append(spare.load)
+        return spare.place
+    if spare is not None:
+        spare.load.end()
     return app_host.place()
 
 
@@ -81,8 +154,11 @@ def app_folder(app_host: AppHost, place: Place):
 
 
 @pytest.fixture
-def grading_env(app_host: AppHost, place: Place) -> dict[str, str]:
+def grading_env(request: pytest.FixtureRequest, app_host: AppHost, place: Place) -> dict[str, str]:
     """Every setting the curriculum names, pointed at throwaway places: the learner's own stay untouched."""
+    spare = request.node.stash.get(TAKEN, None)
+    if spare is not None and spare.place is place:
+        return dict(spare.env)
     return app_host.settings(place)
 
 
@@ -127,7 +203,9 @@ def mark_hung(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: float, routes: Routes, mark_hung):
+def make_client(
+    request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung
+):
     """make_client(app=None, *, raise_server_exceptions=True) -> a client of a started app (its lifespan ran).
 
     `app`: an AppLoad from load_app(); None loads the app afresh. Clients close, and loads end, after the test.
@@ -135,7 +213,7 @@ def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: fl
     as_user = request.config.getoption("as_user")
 
     def make(app: AppLoad | None = None, *, raise_server_exceptions: bool = True) -> AppClient:
-        app = load_app() if app is None else app
+        app = start_served() if app is None else app
         client = app.client(
             raise_server_exceptions=raise_server_exceptions, time_limit=request_time_limit, on_timeout=mark_hung
         )
@@ -149,14 +227,31 @@ def make_client(request: pytest.FixtureRequest, load_app, request_time_limit: fl
 
 
 @pytest.fixture
-def client(request: pytest.FixtureRequest, load_app, request_time_limit: float, routes: Routes, mark_hung):
+def start_served(app_host: AppHost, place: Place, grading_env: dict[str, str], app_loads: list[AppLoad]):
+    """start_served(**overrides) -> an AppLoad asked to serve as soon as it is imported (one round trip less)."""
+
+    def start(**overrides: str | None) -> AppLoad:
+        started = app_host.start_load(place, {**grading_env, **overrides}, serve=True)
+        app_loads.append(started)
+        started.wait_imported()
+        return started
+
+    return start
+
+
+@pytest.fixture
+def client(request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung):
     """A client of the app, loaded and started at its first request: every fixture of the test has run by then
     (the settings, a seeded database), whatever the order the test names them in."""
     as_user = request.config.getoption("as_user")
     lazy: AppClient
 
     def connect() -> Path:
-        started = load_app()
+        spare = request.node.stash.get(TAKEN, None)
+        if spare is not None and spare.env == request.getfixturevalue("grading_env"):
+            started = spare.load  # loaded while the test before ran, with these very settings, in this place
+        else:
+            started = start_served()
         started.serve()
         lazy.load = started
         started.clients.append(lazy)

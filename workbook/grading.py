@@ -112,18 +112,26 @@ def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | Non
         report = Path(scratch) / "report.json"
         # Its own --basetemp: concurrent pytest runs must not prune each other's temporary folders.
         own = ["--workbook-report", str(report), "--basetemp", str(Path(scratch) / "tmp")]
-        command = suite_command(lesson, app_dir, [*extra_args, *own])
-        process = subprocess.Popen(
-            command,
-            cwd=lesson.course.root,
-            env=grading_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,  # its own group: a run out of time is ended with all it started
-        )
+        host = _start_host(app_dir)
+        handed, fd = host.handoff() if host is not None else (None, None)
+        extra = [*extra_args, *own, *([f"--workbook-host={handed}"] if handed else [])]
+        command = suite_command(lesson, app_dir, extra)
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=lesson.course.root,
+                env=grading_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                start_new_session=True,  # its own group: a run out of time is ended with all it started
+                pass_fds=(fd,) if fd is not None else (),
+            )
+        finally:
+            if host is not None:
+                host.release_session()  # pytest holds it now: the zygote ends when pytest does
         timed_out = False
         try:
             stdout, stderr = process.communicate(timeout=timeout)
@@ -131,8 +139,21 @@ def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | Non
             timed_out = True
             _kill_group(process.pid)
             stdout, stderr = process.communicate()
+        finally:
+            if host is not None:
+                host.close()
         output = (stdout + stderr)[-OUTPUT_CHARACTERS:]
         return read_result(report, process.returncode, timed_out, timeout, output, time.monotonic() - started)
+
+
+def _start_host(app_dir: Path):
+    """The graded folder's sandbox, its zygote booting while pytest starts (handed to it: --workbook-host)."""
+    from workbook.sandbox_apps import AppHost
+
+    try:
+        return AppHost(Path(app_dir), listen=False)
+    except (OSError, RuntimeError, ValueError):
+        return None  # pytest starts its own, and says what is wrong with it
 
 
 def _kill_group(group: int) -> None:

@@ -152,19 +152,16 @@ class Place:
 class AppHost:
     """The sandbox side of one graded folder: a snapshot of it, a warm zygote, and the places and loads."""
 
-    def __init__(self, folder: Path):
-        from workbook.grading import scratch_parent
+    def __init__(self, folder: Path, *, handed: dict | None = None, listen: bool = True):
+        """A host for folder: its zygote started at once (the frameworks import meanwhile), then its snapshot.
 
+        handed: what another process's host_handoff() gave, with the session's descriptor: adopt that zygote
+        (`workbook check` starts it before pytest, so that it boots while pytest starts). listen=False: a host
+        whose session goes to another process; this one only keeps the sandbox child to end it.
+        """
         self.folder = Path(folder).resolve()
-        self.scratch = Path(tempfile.mkdtemp(prefix="wb-", dir=scratch_parent())).resolve()
-        os.chmod(self.scratch, 0o711)  # the child may pass through to loads/, never list what else is here
-        self.loads_root = self.scratch / "loads"  # the only folder the sandbox sees, and the child's to write
-        self.sockets = self.scratch / "s"  # bound by this side; never shown to the child
-        self.loads_root.mkdir()
-        self.sockets.mkdir(mode=0o700)
         self.snapshot: Path | None = None
         self.refused: str | None = None
-        self.owner = identity(sandbox.isolation()).owner
         self._ids = itertools.count(1)
         self._places = itertools.count(1)
         self._lock = threading.Lock()
@@ -178,16 +175,56 @@ class AppHost:
         self.child: sandbox.Child | None = None
         self.session: socket.socket | None = None
         self.gone: str | None = None  # why the zygote is no more
-        self._take_snapshot()
-        if self.refused is None:
-            self._start_zygote()
+        self.owns_scratch = handed is None
+        if handed is not None:
+            self._adopt(handed)
+        else:
+            from workbook.grading import scratch_parent
+
+            self.scratch = Path(tempfile.mkdtemp(prefix="wb-", dir=scratch_parent())).resolve()
+            os.chmod(self.scratch, 0o711)  # the child may pass through to loads/, never list what else is here
+            self.loads_root = self.scratch / "loads"  # the only folder the sandbox sees, and the child's to write
+            self.sockets = self.scratch / "s"  # bound by this side; never shown to the child
+            self.loads_root.mkdir()
+            self.sockets.mkdir(mode=0o700)
+            self._isolation = sandbox.isolation()
+            if (self.folder / "app").is_dir():
+                self._start_zygote()
+            self._take_snapshot()
+        self.owner = identity(self._isolation).owner
+        if listen and self.session is not None:
+            threading.Thread(target=self._listen, daemon=True, name="workbook-zygote").start()
 
     def __repr__(self) -> str:
         return f"<AppHost {self.folder} {self.isolation}>"
 
     @property
     def isolation(self) -> str:
-        return self.child.isolation if self.child else sandbox.isolation()
+        return self._isolation
+
+    def handoff(self) -> tuple[str, int | None]:
+        """(what another process's AppHost(handed=...) needs, as JSON; the session's descriptor to pass it)."""
+        data = {
+            "folder": str(self.folder), "scratch": str(self.scratch), "snapshot": str(self.snapshot or ""),
+            "refused": self.refused, "isolation": self._isolation,
+            "fd": self.session.fileno() if self.session is not None else None,
+        }  # fmt: skip
+        return json.dumps(data), data["fd"]
+
+    def _adopt(self, handed: dict) -> None:
+        self.scratch = Path(handed["scratch"])
+        self.loads_root, self.sockets = self.scratch / "loads", self.scratch / "s"
+        self.snapshot = Path(handed["snapshot"]) if handed.get("snapshot") else None
+        self.refused = handed.get("refused")
+        self._isolation = handed.get("isolation") or sandbox.isolation()
+        if handed.get("fd") is not None:
+            self.session = socket.socket(fileno=int(handed["fd"]))
+
+    def release_session(self) -> None:
+        """This process's copy of the session, closed once another process holds it."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
     def _take_snapshot(self) -> None:
         snapshot = self.scratch / "snapshot" / COPY_NAME
@@ -213,7 +250,6 @@ class AppHost:
         finally:
             theirs.close()
         self.session = ours
-        threading.Thread(target=self._listen, daemon=True, name="workbook-zygote").start()
 
     def _listen(self) -> None:
         while True:
@@ -234,9 +270,12 @@ class AppHost:
                     self.ended[event["id"]] = event
                     self._note_end(event)
                 self._events.notify_all()
+        outcome = None
+        if self.child is not None:
+            with contextlib.suppress(Exception):  # TimeoutExpired: it is still ending
+                outcome = self.child.wait(5)
         with self._events:
-            outcome = self.child.wait(5) if self.child else None
-            self.gone = f"the sandbox stopped ({outcome.verdict}, exit {outcome.returncode})" if outcome else "stopped"
+            self.gone = f"the sandbox stopped ({outcome.verdict}, exit {outcome.returncode})" if outcome else "the sandbox stopped"
             self._events.notify_all()
 
     def _note_end(self, event: dict) -> None:
@@ -303,7 +342,10 @@ class AppHost:
         started.wait_imported()
         return started
 
-    def start_load(self, place: Place, settings: dict[str, str | None], seconds: float = LOAD_SECONDS) -> AppLoad:
+    def start_load(
+        self, place: Place, settings: dict[str, str | None], seconds: float = LOAD_SECONDS, serve: bool | None = None
+    ) -> AppLoad:
+        """Fork a load (not waiting for it); serve=True/False: it serves as soon as it is imported (hold or not)."""
         if self.session is None or self.gone:
             raise LoadFailed({"kind": "gone", "message": self.gone or self.refused or "no sandbox"})
         number = next(self._ids)
@@ -320,8 +362,10 @@ class AppHost:
                 "env": self.environment(place, settings),
                 "log": str(place.log(number)),
                 "seconds": seconds,
+                "serve": serve,
             }
             load = AppLoad(self, number, control, path, place, seconds)
+            load.serve_requested = serve
             self.live[number] = load
             with self._lock:
                 socket.send_fds(self.session, [json.dumps(request).encode()], [theirs.fileno(), listener.fileno()])
@@ -372,7 +416,8 @@ class AppHost:
                 self.child.wait(3)
             except Exception:  # noqa: BLE001 - TimeoutExpired: it would not go
                 self.child.stop()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.owns_scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class GraderError(RuntimeError):
@@ -390,6 +435,8 @@ class AppLoad:
         self.place, self.seconds = place, seconds
         self.log_path = place.log(number)
         self.serving = False
+        self.imported = False
+        self.serve_requested: bool | None = None
         self.failure: LoadFailed | None = None
         self.clients: list[AppClient] = []
         self._ended = False
@@ -446,15 +493,20 @@ class AppLoad:
         raise self.failure
 
     def wait_imported(self) -> None:
+        if self.imported:
+            return
+        if self.failure is not None:
+            raise self.failure
         if self.number == 1 or self.host.ready is None:
             self.host.wait_ready()
         message = self._wait_for({"imported", "import_failed"}, self.seconds + 5, "import")
         if message["event"] == "import_failed":
             self._fail(message.get("outcome") or {})
+        self.imported = True
 
     def probe(self, name: str, **args):
         """Ask the imported (not yet served) app a named question; the answer is JSON data."""
-        if self.serving or self._ended:
+        if self.serving or self._ended or self.serve_requested is not None:
             raise RuntimeError("Probe an app before it is served.")
         self.control.send(json.dumps({"op": "probe", "name": name, "args": args}).encode())
         return self._wait_for({"probe"}, self.seconds, "probe").get("result")
@@ -465,7 +517,10 @@ class AppLoad:
             raise self.failure
         if self.serving:
             return
-        self.control.send(json.dumps({"op": "serve", "hold": hold, "seconds": self.seconds}).encode())
+        if not self.imported:
+            self.wait_imported()
+        if self.serve_requested is None:
+            self.control.send(json.dumps({"op": "serve", "hold": hold, "seconds": self.seconds}).encode())
         message = self._wait_for({"serving", "startup_failed"}, self.seconds + 5, "startup")
         if message["event"] == "startup_failed":
             self._fail({"stage": "startup", **(message.get("outcome") or {})})
