@@ -38,6 +38,7 @@ class Child:
 
     def __init__(self, process: subprocess.Popen, seconds: float, isolation: str, cleanup=lambda: None):
         self.process, self.pid, self.isolation = process, process.pid, isolation
+        self.uid: int | None = None  # the uid its files are handed to, set by workbook.sandbox.start
         self._cleanup = cleanup
         self._started = time.monotonic()
         self._lock = threading.Lock()

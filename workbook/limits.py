@@ -11,8 +11,21 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SANDBOX_UID = 65534  # nobody
-_SETPRIV = ("--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID), "--clear-groups", "--no-new-privs")
+SANDBOX_UID = 65534  # nobody: how this machine lets a child change uid is probed with it
+# Every child started as root gets a uid of its own from here (what `nobody` may do, and no more: no such user
+# exists, it owns nothing but the child's folders, it belongs to no group). RLIMIT_NPROC then counts that child's
+# tasks alone, and one child can neither signal, trace nor write the files of another.
+UID_BASE = 0x40000000
+_counter = iter(range(1, 2**62))
+
+
+def fresh_uid() -> int:
+    """A uid no other live child has: this process's id and a counter (a pid is unique among live processes)."""
+    return UID_BASE + ((os.getpid() & 0x3FFFFF) << 8) + (next(_counter) & 0xFF)
+
+
+def _setpriv(uid: int) -> tuple[str, ...]:
+    return ("--reuid", str(uid), "--regid", str(uid), "--clear-groups", "--no-new-privs")
 
 
 @dataclass(frozen=True)
@@ -37,41 +50,60 @@ class Identity:
     bwrap: tuple[str, ...] = ()  # extra bwrap options
 
 
-@functools.cache
-def identity(mode: str) -> Identity:
-    """Who children run as under the isolation `mode`, as this machine allows (probed once)."""
+def identity(mode: str, uid: int | None = None) -> Identity:
+    """Who a child runs as under the isolation `mode`, as this machine allows (probed once): as root, `uid` (a
+    fresh one when None); otherwise the grader's own user."""
+    return _identity(mode, fresh_uid() if uid is None else uid)
+
+
+def _identity(mode: str, uid: int) -> Identity:
     setpriv = shutil.which("setpriv")
     if os.geteuid() != 0:
         return Identity(f"your own user (uid {os.geteuid()})", counted_uid=os.geteuid())
-    if mode == "bubblewrap" and setpriv:
+    how = _how(mode)
+    if how == "setpriv-bwrap":
         caps = ("--inh-caps=-all", "--bounding-set=-all")
         return Identity(
-            f"{SANDBOX_UID}, via setpriv inside bwrap",
-            (setpriv, *_SETPRIV, *caps, "--"),
-            owner=SANDBOX_UID,
-            counted_uid=SANDBOX_UID,
+            f"a uid of its own ({UID_BASE} and up), via setpriv inside bwrap",
+            (setpriv, *_setpriv(uid), *caps, "--"),
+            owner=uid,
+            counted_uid=uid,
         )
-    if mode == "bubblewrap":  # the inner uid maps to the outer root, for which RLIMIT_NPROC does not hold
+    if how == "userns":  # the inner uid maps to the outer root, for which RLIMIT_NPROC does not hold
         return Identity(
             f"{SANDBOX_UID} in a user namespace, root outside (no setpriv): processes not limited",
             bwrap=("--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)),
         )
-    if _nobody_runs_python():
+    if how == "popen":
         return Identity(
-            f"{SANDBOX_UID}",
-            popen={"user": SANDBOX_UID, "group": SANDBOX_UID, "extra_groups": []},
-            owner=SANDBOX_UID,
-            counted_uid=SANDBOX_UID,
+            f"a uid of its own ({UID_BASE} and up)",
+            popen={"user": uid, "group": uid, "extra_groups": []},
+            owner=uid,
+            counted_uid=uid,
         )
-    if setpriv and sys.platform == "linux":
+    if how == "setpriv-read-all":
         caps = tuple(f"--{kind}=-all,+dac_read_search" for kind in ("inh-caps", "ambient-caps", "bounding-set"))
         return Identity(
-            f"{SANDBOX_UID}, keeping read access to every file (uid {SANDBOX_UID} cannot read this Python)",
-            (setpriv, *_SETPRIV, *caps, "--"),
-            owner=SANDBOX_UID,
-            counted_uid=SANDBOX_UID,
+            f"a uid of its own ({UID_BASE} and up), keeping read access to every file (another uid cannot read "
+            "this Python)",
+            (setpriv, *_setpriv(uid), *caps, "--"),
+            owner=uid,
+            counted_uid=uid,
         )
     return Identity("root: no uid drop works here (this Python is not readable by nobody, and there is no setpriv)")
+
+
+@functools.cache
+def _how(mode: str) -> str:
+    """How a root grader drops a child's uid under `mode` here (probed once)."""
+    setpriv = shutil.which("setpriv")
+    if mode == "bubblewrap":
+        return "setpriv-bwrap" if setpriv else "userns"
+    if _nobody_runs_python():
+        return "popen"
+    if setpriv and sys.platform == "linux":
+        return "setpriv-read-all"
+    return "none"
 
 
 def _nobody_runs_python() -> bool:

@@ -321,7 +321,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["workbook_grader_errors"] = grader_errors
         config.workeroutput["workbook_incidents"] = sorted(_incidents(config))
         config.workeroutput["workbook_isolation"] = _isolation(config)
-    if _grading_run(config):
+    if _grading_run(config) and not config.option.collectonly:
         session.exitstatus = verdicts.exit_code(verdict)
     elif config.stash[LOAD_ERRORS]:
         session.exitstatus = pytest.ExitCode.INTERRUPTED  # 2: the app could not be loaded

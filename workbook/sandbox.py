@@ -25,8 +25,10 @@ The uid, as measured on Debian 12, bwrap 0.8, run as root:
   the 0700 /root, as here), via setpriv keeping only CAP_DAC_READ_SEARCH: the child may read every file, but
   cannot write outside its folders, signal the grader or fork past the limit. Else it stays root (unbounded).
 - Not root: children run as the grader's own user (in a user namespace under bwrap).
-RLIMIT_NPROC counts every task (thread) of the uid, machine-wide: all sandboxes share uid 65534, so the limit is
-set to the tasks the uid has now plus `processes`. A uvicorn server under load holds 41 threads.
+RLIMIT_NPROC counts every task (thread) of the uid, machine-wide. So, as root, every child gets a uid of its own
+(workbook.limits.fresh_uid, from 0x40000000; 65534 above stands for it): the limit is its own tasks plus
+`processes`, whatever other sandboxes do, and no child can signal or write for another. A uvicorn server under
+load holds 41 threads.
 
 Memory is RLIMIT_DATA, per process. RLIMIT_AS also counts glibc's reserved per-thread arenas: uvicorn serving
 FastAPI + SQLModel with a full thread pool held 1.39 GB of address space (2 cores; more cores, more arenas)
@@ -46,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from workbook.child import Child, Outcome
-from workbook.limits import Identity, Limits, apply, hand_over, identity, rlimits
+from workbook.limits import SANDBOX_UID, Identity, Limits, apply, hand_over, identity, rlimits
 
 __all__ = ["Child", "Limits", "Outcome", "doctor", "isolation", "run", "start"]
 
@@ -131,7 +133,9 @@ def start(
         shutil.rmtree(home, ignore_errors=True)
         message = f"Could not start {argv[0]} in {workdir}: {error}. Check the command and the folder."
         raise RuntimeError(message) from error
-    return Child(process, limits.seconds, mode, cleanup=functools.partial(shutil.rmtree, home, ignore_errors=True))
+    child = Child(process, limits.seconds, mode, cleanup=functools.partial(shutil.rmtree, home, ignore_errors=True))
+    child.uid = who.owner  # the uid its files are handed to (None: the grader's own)
+    return child
 
 
 def doctor() -> list[str]:
@@ -166,7 +170,7 @@ def _bubblewrap_problem() -> str | None:
     if not shutil.which("bwrap"):
         return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     with tempfile.TemporaryDirectory(prefix="workbook-probe-") as scratch:
-        who = identity("bubblewrap")
+        who = identity("bubblewrap", SANDBOX_UID)
         command = _bwrap(
             [*who.prefix, sys.executable, "-c", "pass"], Path(scratch), [], [], {"PATH": "/usr/bin"}, Limits(), who
         )

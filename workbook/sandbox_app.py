@@ -615,7 +615,13 @@ class Zygote:
                     self.end(message.get("id"))
 
     def fork(self, request: dict, fds: list[int]) -> None:
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as error:  # out of processes (a fork bomb elsewhere) or memory: this load never starts
+            for fd in fds:
+                os.close(fd)
+            send(self.session, event="ended", id=request.get("id"), code=-1, error=_text(error, 200))
+            return
         if pid == 0:  # the load
             code = 0
             try:

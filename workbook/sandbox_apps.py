@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 from workbook import sandbox, sandbox_files
-from workbook.limits import Limits, hand_over, identity
+from workbook.limits import Limits, hand_over
 from workbook.loader import COPY_NAME, RequestTimedOut, grading_settings
 from workbook.submission import copy_submission
 
@@ -191,7 +191,8 @@ class AppHost:
             if (self.folder / "app").is_dir():
                 self._start_zygote()
             self._take_snapshot()
-        self.owner = identity(self._isolation).owner
+        if handed is None:
+            self.owner = self.child.uid if self.child is not None else None
         if listen and self.session is not None:
             threading.Thread(target=self._listen, daemon=True, name="workbook-zygote").start()
 
@@ -206,7 +207,7 @@ class AppHost:
         """(what another process's AppHost(handed=...) needs, as JSON; the session's descriptor to pass it)."""
         data = {
             "folder": str(self.folder), "scratch": str(self.scratch), "snapshot": str(self.snapshot or ""),
-            "refused": self.refused, "isolation": self._isolation,
+            "refused": self.refused, "isolation": self._isolation, "owner": self.owner,
             "fd": self.session.fileno() if self.session is not None else None,
         }  # fmt: skip
         return json.dumps(data), data["fd"]
@@ -217,6 +218,7 @@ class AppHost:
         self.snapshot = Path(handed["snapshot"]) if handed.get("snapshot") else None
         self.refused = handed.get("refused")
         self._isolation = handed.get("isolation") or sandbox.isolation()
+        self.owner = handed.get("owner")
         if handed.get("fd") is not None:
             self.session = socket.socket(fileno=int(handed["fd"]))
 
