@@ -403,12 +403,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
         for when, key, text in getattr(item, "_report_sections", [])
         if when == call.when
     ]
+    from workbook.sandbox_apps import clean
+
     return pytest.TestReport(
         item.nodeid,
         item.location,
         dict.fromkeys(item.keywords, 1),
         "failed",
-        explain_failure(item, excinfo),
+        clean(explain_failure(item, excinfo), 8000),  # it quotes the app: no control characters, not too long
         call.when,
         sections,
         call.duration,

@@ -74,7 +74,9 @@ class Preflight:
         return None
 
     def _explained(self, error) -> str:
-        return explain_outcome(error.outcome, self.where, error.log, error.workdir, error.snapshot)
+        from workbook.sandbox_apps import clean
+
+        return clean(explain_outcome(error.outcome, self.where, error.log, error.workdir, error.snapshot), 4000)
 
 
 def _learner_frame(frames) -> str:

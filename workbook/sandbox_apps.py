@@ -108,7 +108,7 @@ class AppFailed(Exception):
     def summary(self) -> str:
         from workbook.preflight import explain_outcome
 
-        return explain_outcome(self.outcome, "", self.log, self.workdir, self.snapshot) or "the app failed"
+        return clean(explain_outcome(self.outcome, "", self.log, self.workdir, self.snapshot) or "the app failed", 4000)
 
 
 class AppRaised(AppFailed):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,12 +41,19 @@ class Routes:
         return f"{self.prefix}/auth/token"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def show(response, limit: int = 300) -> str:
-    """A response as a learner reads it in a failure message: '422 {"detail": ...}'."""
+    """A response as a learner reads it in a failure message: '422 {"detail": ...}'.
+
+    The body is cut at `limit` characters and stripped of control characters: it is the app's text, and goes
+    to a terminal, a CSV and JUnit XML."""
     try:
         body = json.dumps(response.json(), ensure_ascii=False)
     except ValueError:
-        body = response.text or "(empty body)"
+        body = response.text[: limit * 4] or "(empty body)"
+    body = _CONTROL.sub("", body)
     if len(body) > limit:
         body = body[:limit] + " ..."
     return f"{response.status_code} {body}"
