@@ -22,7 +22,8 @@ from typing import NamedTuple
 import pytest
 
 from workbook import sandbox_files
-from workbook.sandbox_apps import AppClient, AppHost, AppLoad, Place
+from workbook.sandbox_apps import AppHost, AppLoad, Place
+from workbook.sandbox_client import AppClient
 from workbook.testing import Routes, bearer, login, show
 
 TOKEN_MINUTES = 7  # Ada and Bob log in under ACCESS_TOKEN_EXPIRE_MINUTES=7: no app's default by chance

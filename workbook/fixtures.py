@@ -16,7 +16,8 @@ import pytest
 from workbook.appfiles import SUITE_FOLDER
 from workbook.lessons import Course, Lesson
 from workbook.plugin import AFTER_A_HANG, HOSTS, HUNG, graded_folder, host_for
-from workbook.sandbox_apps import AppClient, AppHost, AppLoad, Place
+from workbook.sandbox_apps import AppHost, AppLoad, Place
+from workbook.sandbox_client import AppClient
 from workbook.testing import Routes
 
 
@@ -203,9 +204,7 @@ def mark_hung(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def make_client(
-    request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung
-):
+def make_client(request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung):
     """make_client(app=None, *, raise_server_exceptions=True) -> a client of a started app (its lifespan ran).
 
     `app`: an AppLoad from load_app(); None loads the app afresh. Clients close, and loads end, after the test.

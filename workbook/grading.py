@@ -141,7 +141,7 @@ def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | Non
             stdout, stderr = process.communicate()
         finally:
             if host is not None:
-                host.close()
+                host.close(wait=0.2)  # pytest is done with it: no need to wait long for it to go
         output = (stdout + stderr)[-OUTPUT_CHARACTERS:]
         return read_result(report, process.returncode, timed_out, timeout, output, time.monotonic() - started)
 

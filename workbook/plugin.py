@@ -64,18 +64,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GRADER_ERRORS] = []
     config.stash[HOSTS] = {}
     config.pluginmanager.register(ResultRecorder(config), "workbook-results")
+    chosen = config.getoption("app_dir")
+    # An xdist controller collects nothing: its workers preflight. --help and --collect-only load no app.
+    early = chosen and _collects_here(config) and not _loads_nothing(config)
+    config.stash[EARLY] = {}
+    if early:  # first: its zygote boots while the fixtures (httpx) import
+        folder = Path(chosen).expanduser().resolve()
+        config.stash[EARLY][folder] = _preflight(config, folder)
     if not config.pluginmanager.has_plugin("workbook-fixtures"):
         from workbook import auth_fixtures, fixtures
 
         config.pluginmanager.register(fixtures, "workbook-fixtures")
         config.pluginmanager.register(auth_fixtures, "workbook-auth-fixtures")
-    chosen = config.getoption("app_dir")
-    # An xdist controller collects nothing: its workers preflight. --help and --collect-only load no app.
-    early = chosen and _collects_here(config) and not _loads_nothing(config)
-    config.stash[EARLY] = {}
-    if early:
-        folder = Path(chosen).expanduser().resolve()
-        config.stash[EARLY][folder] = _preflight(config, folder)
     _write_partial(config, {"event": "configured"}, fresh=True)
 
 

@@ -44,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -164,11 +165,61 @@ def _paths(paths) -> list[Path]:
 
 @functools.cache
 def _bubblewrap_problem() -> str | None:
-    """None when a bwrap sandbox starts this Python here, else why not."""
+    """None when a bwrap sandbox starts this Python here, else why not (a success is remembered for a day)."""
     if sys.platform != "linux":
         return f"bubblewrap runs on Linux only (this is {sys.platform})"
     if not shutil.which("bwrap"):
         return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    if _probe_remembered():
+        return None
+    problem = _probe_bubblewrap()
+    if problem is None:
+        _remember_probe()
+    return problem
+
+
+def _probe_key() -> str:
+    """What a remembered probe holds for: this bwrap, this Python, this uid, since this boot."""
+    bwrap = shutil.which("bwrap") or ""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stamp = os.stat(bwrap).st_mtime_ns
+    except OSError:
+        return ""
+    return f"{bwrap}:{stamp}:{sys.executable}:{sys.prefix}:{os.geteuid()}:{boot}"
+
+
+def _probe_file() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "workbook" / f"sandbox-probe-{os.geteuid()}"
+
+
+def _probe_remembered() -> bool:
+    key = _probe_key()
+    try:
+        path = _probe_file()
+        info = path.lstat()
+        fresh = time.time() - info.st_mtime < 24 * 3600 and info.st_uid == os.geteuid() and not path.is_symlink()
+        return bool(key) and fresh and path.read_text() == key
+    except OSError:
+        return False
+
+
+def _remember_probe() -> None:
+    key = _probe_key()
+    if not key:
+        return
+    try:
+        path = _probe_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}")
+        temporary.write_text(key)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+def _probe_bubblewrap() -> str | None:
     with tempfile.TemporaryDirectory(prefix="workbook-probe-") as scratch:
         who = identity("bubblewrap", SANDBOX_UID)
         command = _bwrap(

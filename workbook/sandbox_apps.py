@@ -14,14 +14,13 @@ files the app wrote (its database) itself, through workbook.sandbox_files, which
 
 from __future__ import annotations
 
-import base64
+import ast
 import compileall
 import contextlib
 import itertools
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -30,13 +29,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from workbook import sandbox, sandbox_files
 from workbook.limits import Limits, hand_over
-from workbook.loader import COPY_NAME, RequestTimedOut, grading_settings
+from workbook.loader import COPY_NAME, grading_settings
 from workbook.submission import copy_submission
+
+if TYPE_CHECKING:
+    import httpx
+
+    from workbook.sandbox_client import AppClient
 
 ZYGOTE = Path(__file__).resolve().with_name("sandbox_app.py")
 WORKBOOK_PACKAGE = ZYGOTE.parent
@@ -45,8 +48,6 @@ ZYGOTE_SECONDS = 60  # to import the frameworks, on a busy machine
 ZYGOTE_LIMITS = Limits(seconds=3 * 3600, processes=256)
 RESPONSE_BYTES = 32 * 2**20
 RAISED_HEADER = "x-workbook-raised"
-USER_AGENT = "curl/8.5.0"
-BASE_URL = "http://localhost:8000"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -240,9 +241,10 @@ class AppHost:
 
     def _start_zygote(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        wanted = ",".join(frameworks_of(self.folder))
         try:
             self.child = sandbox.start(
-                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno())],
+                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno()), wanted],
                 workdir=self.loads_root,
                 env={},
                 limits=ZYGOTE_LIMITS,
@@ -277,7 +279,11 @@ class AppHost:
             with contextlib.suppress(Exception):  # TimeoutExpired: it is still ending
                 outcome = self.child.wait(5)
         with self._events:
-            self.gone = f"the sandbox stopped ({outcome.verdict}, exit {outcome.returncode})" if outcome else "the sandbox stopped"
+            self.gone = (
+                f"the sandbox stopped ({outcome.verdict}, exit {outcome.returncode})"
+                if outcome
+                else "the sandbox stopped"
+            )
             self._events.notify_all()
 
     def _note_end(self, event: dict) -> None:
@@ -404,7 +410,8 @@ class AppHost:
         self.deployed.append(server)
         return server
 
-    def close(self) -> None:
+    def close(self, wait: float = 3.0) -> None:
+        """End every load and server, then the zygote (given `wait` seconds to go by itself)."""
         for server in self.deployed:
             server.stop()
         for load in list(self.live.values()):
@@ -415,11 +422,60 @@ class AppHost:
             self.session.close()
         if self.child is not None:
             try:
-                self.child.wait(3)
+                self.child.wait(wait)
             except Exception:  # noqa: BLE001 - TimeoutExpired: it would not go
                 self.child.stop()
         if self.owns_scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+ALWAYS = (
+    "asyncio",
+    "json",
+    "logging",
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "anyio",
+    "uvicorn",
+    "uvloop",
+    "h11",
+    "httptools",
+)
+# A name in the source -> frameworks an app that uses it imports without saying so.
+IMPLIED = {
+    "EmailStr": ("email_validator",),
+    "Form": ("multipart", "python_multipart"),
+    "OAuth2": ("multipart", "python_multipart"),
+}
+
+
+def frameworks_of(folder: Path) -> list[str]:
+    """The zygote's preloads an app in folder needs: the packages its files import (read, never run), the ones
+    every app needs, and those a name in its source implies; all of them when its files cannot be read."""
+    from workbook.sandbox_app import PRELOAD
+
+    tops, text = set(ALWAYS), ""
+    try:
+        files = sorted((Path(folder) / "app").rglob("*.py"))[:300]
+        for path in files:
+            source = path.read_text(encoding="utf-8", errors="replace")[: 2**20]
+            text += source
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.Import):
+                    tops.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    tops.add(node.module.split(".")[0])
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return list(PRELOAD)
+    for word, implied in IMPLIED.items():
+        if word in text:
+            tops.update(implied)
+    if "sqlmodel" in tops:
+        tops.add("sqlalchemy")
+    if "fastapi_offline" in tops or "pydantic_settings" in tops:
+        tops.add("pydantic")
+    return [name for name in PRELOAD if name.split(".")[0] in tops]
 
 
 class GraderError(RuntimeError):
@@ -529,6 +585,8 @@ class AppLoad:
         self.serving = True
 
     def client(self, *, raise_server_exceptions: bool = True, time_limit: float = 15.0, on_timeout=None):
+        from workbook.sandbox_client import AppClient
+
         self.serve()
         client = AppClient(
             lambda: self.socket_path,
@@ -608,9 +666,13 @@ class DeployedServer:
         return "\n    ".join(lines) if lines else "(nothing)"
 
     def client(self, timeout: float = 10.0) -> AppClient:
+        from workbook.sandbox_client import AppClient
+
         return AppClient(lambda: self.socket_path, raise_server_exceptions=False, time_limit=timeout)
 
     def health(self) -> httpx.Response | None:
+        import httpx
+
         try:
             with self.client(2) as client:
                 return client.get("/health")
@@ -638,120 +700,10 @@ class DeployedServer:
             self.socket_path.unlink()
 
 
-# --- the client --------------------------------------------------------------------------------------
+def __getattr__(name: str):
+    """AppClient lives in workbook.sandbox_client (it needs httpx, which starting a zygote does not)."""
+    if name == "AppClient":
+        from workbook.sandbox_client import AppClient
 
-
-class _BoundedStream(httpx.SyncByteStream):
-    """A response body read within the request's deadline and RESPONSE_BYTES."""
-
-    def __init__(self, stream, deadline: float, what: str):
-        self.stream, self.deadline, self.what = stream, deadline, what
-
-    def __iter__(self):
-        size = 0
-        for chunk in self.stream:
-            size += len(chunk)
-            if size > RESPONSE_BYTES:
-                raise ResponseTooLarge(
-                    f"{self.what} answered more than {RESPONSE_BYTES // 2**20} MB; the check reads no more. "
-                    "Look for a response that grows without bound."
-                )
-            if time.monotonic() > self.deadline:
-                raise httpx.ReadTimeout("the response did not end in time")
-            yield chunk
-
-    def close(self) -> None:
-        self.stream.close()
-
-
-class _LoadTransport(httpx.BaseTransport):
-    """An HTTP transport to a load's Unix socket, found (and the load started) at the first request."""
-
-    def __init__(self, connect, time_limit: float):
-        self.connect, self.time_limit = connect, time_limit
-        self.inner: httpx.HTTPTransport | None = None
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.inner is None:
-            self.inner = httpx.HTTPTransport(uds=str(self.connect()), verify=False, trust_env=False)
-        deadline = time.monotonic() + self.time_limit
-        response = self.inner.handle_request(request)
-        what = f"{request.method} {request.url.path}"
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_BoundedStream(response.stream, deadline, what),
-            extensions=response.extensions,
-            request=request,
-        )
-
-    def close(self) -> None:
-        if self.inner is not None:
-            self.inner.close()
-
-
-class AppClient(httpx.Client):
-    """A client of the app in the sandbox, used as Starlette's TestClient is: client.get(url), .post(url, json=...).
-
-    With raise_server_exceptions (the default), an exception the app raised while answering is raised here, as
-    AppRaised; without, the test sees the 500. A request the app does not answer within time_limit raises
-    RequestTimedOut; a connection the app drops, AppStopped.
-    """
-
-    def __init__(
-        self, connect, *, raise_server_exceptions=True, time_limit=15.0, on_timeout=None, load=None, on_start=None
-    ):
-        self.raise_server_exceptions = raise_server_exceptions
-        self.time_limit = time_limit
-        self.on_timeout = on_timeout
-        self.load = load
-        self._on_start = on_start
-        super().__init__(
-            transport=_LoadTransport(connect, time_limit),
-            base_url=BASE_URL,
-            headers={"user-agent": USER_AGENT},
-            follow_redirects=True,
-            timeout=httpx.Timeout(time_limit),
-            trust_env=False,
-        )
-
-    def build_request(self, *args, **kwargs) -> httpx.Request:
-        if self._on_start is not None:  # before this request takes the client's headers (a sign-in sets one)
-            start, self._on_start = self._on_start, None
-            start(self)
-        return super().build_request(*args, **kwargs)
-
-    def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
-        what = f"{request.method} {request.url.path}"
-        try:
-            response = super().send(request, **kwargs)
-        except httpx.TimeoutException:
-            if self.on_timeout is not None:
-                self.on_timeout()
-            raise RequestTimedOut(
-                f"{what} did not answer within {self.time_limit:g} s. "
-                "Look for an endless loop or a blocking wait in the route that handles it "
-                "(in an `async def` route, time.sleep or other blocking calls stop the whole server)."
-            ) from None
-        except httpx.TransportError as error:
-            how = self.load.stopped_how() if self.load is not None else "the app dropped the connection"
-            if self.load is not None and self.load.host is not None and self.load.number not in self.load.host.ending:
-                self.load.host.incidents.add("out of memory" if "memory" in how else "crashed")
-            raise AppStopped(f"{what} got no answer: {how} ({type(error).__name__}).") from None
-        raised = response.headers.get(RAISED_HEADER)
-        if raised is not None:
-            del response.headers[RAISED_HEADER]
-            if self.raise_server_exceptions:
-                raise AppRaised(_decode(raised), what)
-        return response
-
-
-def _decode(header: str) -> dict:
-    try:
-        return json.loads(base64.b64decode(header[:8000], validate=False))
-    except ValueError:
-        return {"kind": "error", "type": "Exception", "message": "(the app's error could not be read)"}
-
-
-def random_suffix() -> str:
-    return secrets.token_hex(3)
+        return AppClient
+    raise AttributeError(name)
