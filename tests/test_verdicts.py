@@ -63,11 +63,11 @@ def write_checkpoint(folder: Path, suite: str) -> Path:
     return folder
 
 
-def grade(checkpoint: Path, report: Path) -> subprocess.CompletedProcess:
+def grade(checkpoint: Path, report: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("WORKBOOK_APP_DIR", None)
     command = [sys.executable, "-m", "pytest", str(checkpoint / "milestone"), f"--app-dir={checkpoint}",
-               "-p", "workbook.plugin", "-p", "no:cacheprovider", "--workbook-report", str(report)]  # fmt: skip
+               "-p", "workbook.plugin", "-p", "no:cacheprovider", "--workbook-report", str(report), *extra]  # fmt: skip
     return subprocess.run(command, cwd=checkpoint, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -124,3 +124,58 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
+
+
+# --- the 05 suite's machinery, as plugin fixtures ---------------------------------------------------------
+
+ORDERS = """
+from workbook.testing import bearer
+
+
+def test_client_first(client, people, routes):
+    assert client.get(routes.me, headers=bearer(people.ada.token)).json() == people.ada.user
+
+
+def test_people_first(people, client, routes):
+    assert client.get(routes.me, headers=bearer(people.bob.token)).json() == people.bob.user
+
+
+def test_reader_and_the_401_helper(reader, assert_turned_away, routes):
+    assert_turned_away(reader.get(routes.me), "GET /users/me without a token", "")
+"""
+
+
+def test_the_plugin_fixtures_work_in_any_order(tmp_path):
+    """`(client, people)` works as well as `(people, client)`: the client loads the app at its first request."""
+    checkpoint = copy_app_folder(find_lesson("05").checkpoint, tmp_path / "checkpoint")
+    (checkpoint / "milestone").mkdir()
+    (checkpoint / "milestone" / "test_orders.py").write_text(ORDERS)
+    done = grade(checkpoint, tmp_path / "report.json", "--api-prefix", "/api/v1")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "3 passed" in done.stdout
+
+
+def test_an_app_that_slows_its_logins_gets_no_longer_event_loop_limit(tmp_path):
+    """The limit on GET /health during a burst of logins is the grader's own measure of one hash: an app that
+    hashes on the event loop cannot buy itself a longer limit with `await asyncio.sleep(2)` in its login."""
+    app = copy_app_folder(find_lesson("05").checkpoint, tmp_path / "slow-logins")
+    auth = app / "app" / "routers" / "auth.py"
+    source = auth.read_text().replace("def log_in(", "async def log_in(", 1)
+    source = source.replace(
+        '    """Trade an email', '    import asyncio\n\n    await asyncio.sleep(2)\n    """Trade an email', 1
+    )
+    auth.write_text(source)
+    result = run_suite(find_lesson("05"), app, extra_args=["-k", "burst"])
+    [test] = [test for test in result.tests if "burst" in test.name]
+    assert test.outcome == "failed", f"the blocking hash went unseen: {test}"
+    assert "blocking the event loop" in test.message
+
+
+def test_workbook_doctor_says_what_this_machine_supports():
+    from typer.testing import CliRunner
+
+    from workbook import cli
+
+    result = CliRunner().invoke(cli.app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert "bubblewrap:" in result.output and "uid (process)" in result.output
