@@ -1,4 +1,9 @@
-"""Load a learner's app in this process, in isolation: fresh modules, fresh tables, a time limit per request."""
+"""Grading's settings, and an app imported in this process: fresh modules, fresh tables, a time limit per request.
+
+Grading never imports a learner's app here: each load runs in the sandbox (workbook.sandbox_apps). What imports
+in this process is the learner's own notebook kernel exploring its own app (workbook.notebook), and the
+workbook's tests of the reference apps (reference_app).
+"""
 
 from __future__ import annotations
 
