@@ -235,13 +235,14 @@ def _tests(expected: list, results: list) -> list[TestResult]:
 
 def _result(verdict: str, tests: list[TestResult], load_error, isolation: str, output: str, seconds: float):
     failures = [Failure(test.name, test.message) for test in tests if test.outcome == "failed"]
-    failures += [
-        Failure(
-            test.name, test.message or f"This test {'was skipped' if test.outcome == 'skipped' else 'did not run'}."
-        )
-        for test in tests
-        if test.outcome in ("skipped", "not run") and verdict != verdicts.PASSED and not load_error
-    ]
+    if not failures and verdict != verdicts.PASSED and not load_error:  # nothing failed, yet not all passed: say why
+        failures = [
+            Failure(
+                test.name, test.message or f"This test {'was skipped' if test.outcome == 'skipped' else 'did not run'}."
+            )
+            for test in tests
+            if test.outcome in ("skipped", "not run")
+        ]
     return SuiteResult(
         exit_code=verdicts.exit_code(verdict),
         passed=sum(test.outcome == "passed" for test in tests),
