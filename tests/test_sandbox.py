@@ -438,3 +438,15 @@ def test_a_submission_with_too_many_files_is_refused(submission, tmp_path):
         (submission / "app" / f"module{number}.py").write_text("")
     with pytest.raises(SubmissionRefused, match="more than 4 files and folders"):
         copy_submission(submission, tmp_path / "copy", max_files=4)
+
+
+def test_a_shared_folder_is_writable_under_bubblewrap_and_keeps_its_owner(bubblewrap, workdir, tmp_path):
+    """A service's socket folder (a database server's, say) is shown to the child as it is, never handed over."""
+    shared = tmp_path / "service"
+    shared.mkdir()
+    shared.chmod(0o777)
+    owner = shared.stat().st_uid
+    code = "import sys; open(sys.argv[1] + '/from-the-child', 'w').write('x')"
+    outcome = sandbox.run([sys.executable, "-c", code, str(shared)], workdir=workdir, limits=SHORT, shared=(shared,))
+    assert outcome.ok, outcome.stderr
+    assert (shared / "from-the-child").exists() and shared.stat().st_uid == owner

@@ -75,10 +75,19 @@ def isolation() -> str:
 
 
 def run(
-    argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS, writable=(), readable=()
+    argv,
+    *,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    writable=(),
+    readable=(),
+    shared=(),
 ) -> Outcome:
     """Run argv in workdir to completion (or to limits.seconds) and say how it ended."""
-    return start(argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable).wait()
+    return start(
+        argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable, shared=shared
+    ).wait()
 
 
 def start(
@@ -90,15 +99,19 @@ def start(
     writable=(),
     readable=(),
     pass_fds=(),
+    shared=(),
 ) -> Child:
     """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
 
     The child may also write the `writable` folders and, under bubblewrap, read the `readable` paths.
     `pass_fds`: file descriptors the child inherits (a socket to talk to it; bwrap passes them on).
+    `shared`: folders shown read-write under bubblewrap but left as they are (not handed to the child's uid): a
+    service's socket folder.
     """
     mode = isolation()
     workdir, writable, readable = Path(workdir).resolve(), _paths(writable), _paths(readable)
-    for path in [workdir, *writable, *readable]:
+    shared = _paths(shared)
+    for path in [workdir, *writable, *readable, *shared]:
         if not path.exists():
             raise FileNotFoundError(f"No such folder: {path}. Create it before starting the child in it.")
     home = Path(tempfile.mkdtemp(prefix="workbook-home-"))
@@ -115,7 +128,7 @@ def start(
     }
     command = [*who.prefix, *argv]
     if mode == "bubblewrap":
-        command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, who)
+        command = _bwrap(command, workdir, [*writable, *shared, home], readable, environment, limits, who)
     try:
         process = _SPAWNER.submit(
             subprocess.Popen,

@@ -249,6 +249,7 @@ class AppHost:
                 env={},
                 limits=ZYGOTE_LIMITS,
                 readable=(WORKBOOK_PACKAGE,),
+                shared=shared_folders(),
                 pass_fds=(theirs.fileno(),),
             )
         finally:
@@ -427,6 +428,13 @@ class AppHost:
                 self.child.stop()
         if self.owns_scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def shared_folders() -> list[Path]:
+    """Folders every load may use besides its own: WORKBOOK_SANDBOX_SHARE, separated by os.pathsep (a database
+    server's Unix-socket folder, say: there is no network in the sandbox). Each must exist."""
+    listed = os.environ.get("WORKBOOK_SANDBOX_SHARE", "")
+    return [Path(entry).resolve() for entry in listed.split(os.pathsep) if entry]
 
 
 ALWAYS = (
