@@ -121,8 +121,11 @@ class AppClient(httpx.Client):
         raised = response.headers.get(RAISED_HEADER)
         if raised is not None:
             del response.headers[RAISED_HEADER]
+            report = _decode(raised)
+            if report.get("out_of_memory") and self.load is not None and self.load.host is not None:
+                self.load.host.incidents.add("out of memory")  # the run's verdict says so, if tests fail
             if self.raise_server_exceptions:
-                raise AppRaised(_decode(raised), what)
+                raise AppRaised(report, what)
         return response
 
 
