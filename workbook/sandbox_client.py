@@ -131,6 +131,9 @@ class AppClient(httpx.Client):
 
 def _decode(header: str) -> dict:
     try:
-        return json.loads(base64.b64decode(header[:8000], validate=False))
+        report = json.loads(base64.b64decode(header[:8000], validate=False))
     except ValueError:
-        return {"kind": "error", "type": "Exception", "message": "(the app's error could not be read)"}
+        report = None
+    if isinstance(report, dict):
+        return report
+    return {"kind": "error", "type": "Exception", "message": "(the app's error could not be read)"}
