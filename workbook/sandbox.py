@@ -72,18 +72,36 @@ def isolation() -> str:
 
 
 def run(
-    argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS, writable=(), readable=()
+    argv,
+    *,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    writable=(),
+    readable=(),
+    network: bool = False,
 ) -> Outcome:
     """Run argv in workdir to completion (or to limits.seconds) and say how it ended."""
-    return start(argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable).wait()
+    return start(
+        argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable, network=network
+    ).wait()
 
 
 def start(
-    argv, *, workdir: Path, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS, writable=(), readable=()
+    argv,
+    *,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    writable=(),
+    readable=(),
+    network: bool = False,
 ) -> Child:
     """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
 
     The child may also write the `writable` folders and, under bubblewrap, read the `readable` paths.
+    network=True shares this machine's network with it (lesson 08: installing packages, a server the grader
+    reaches on 127.0.0.1); by default, under bubblewrap, it has none.
     """
     mode = isolation()
     workdir, writable, readable = Path(workdir).resolve(), _paths(writable), _paths(readable)
@@ -104,7 +122,7 @@ def start(
     }
     command = [*who.prefix, *argv]
     if mode == "bubblewrap":
-        command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, who)
+        command = _bwrap(command, workdir, [*writable, home], readable, environment, limits, who, network)
     try:
         process = _SPAWNER.submit(
             subprocess.Popen,
@@ -190,13 +208,14 @@ def _bwrap(
     env: dict[str, str],
     limits: Limits,
     who: Identity,
+    network: bool = False,
 ) -> list[str]:
     tmp = str(limits.file_size_mb * 2**20)
     args = [
         "bwrap",
         "--unshare-ipc",
         "--unshare-pid",
-        "--unshare-net",
+        *([] if network else ["--unshare-net"]),
         "--unshare-uts",
         "--unshare-cgroup-try",
         *who.bwrap,

@@ -20,6 +20,7 @@ import httpx
 import jwt
 import pytest
 
+from workbook import postgres
 from workbook.loader import (
     COPY_NAME,
     forget_app,
@@ -128,7 +129,7 @@ class Seed:
     def __init__(self, folder: Path):
         self.folder = folder
         self.secret_key = secrets.token_hex(32)
-        self.template: Path | None = None
+        self.template: str | None = None  # the template database's URL
         self.people: People | None = None
         self.failure: str | None = None  # why registering or logging in failed, told again to every test
         self.attempts = 0
@@ -176,25 +177,21 @@ def people(seed: Seed, workdir: Path, grading_env, request_time_limit: float, ro
     url = grading_env["DATABASE_URL"]
     grading_env["SECRET_KEY"] = seed.secret_key
     login_minutes = {"ACCESS_TOKEN_EXPIRE_MINUTES": str(TOKEN_MINUTES)}
-    if not url.startswith("sqlite:///"):  # a database server: sign them up in this test's own database
-        return sign_up_people(workdir, routes, {**grading_env, **login_minutes}, request_time_limit)
     if seed.people is None:
         if seed.failure is not None:
             return Unregistered(AssertionError(seed.failure))
         seed.attempts += 1
-        template = seed.folder / f"template-{seed.attempts}.db"  # a fresh file: a failed attempt may have left users
+        # A fresh database: a failed attempt may have left users. A file, or one on the grading server (08).
+        template = grading_settings(seed.folder / f"template-{seed.attempts}")["DATABASE_URL"]
         found = sign_up_people(
-            workdir,
-            routes,
-            {**grading_env, **login_minutes, "DATABASE_URL": f"sqlite:///{template}"},
-            request_time_limit,
+            workdir, routes, {**grading_env, **login_minutes, "DATABASE_URL": template}, request_time_limit
         )
         if isinstance(found, Unregistered):
             if isinstance(found.error, AssertionError):
                 seed.failure = str(found.error)
             return found  # anything else (the app crashed) is tried again, so each test shows its own traceback
         seed.people, seed.template = found, template
-    copy_database(seed.template, Path(url.removeprefix("sqlite:///")))
+    copy_database(seed.template, url)
     return seed.people
 
 
@@ -216,12 +213,8 @@ def reader(request, people, seed: Seed, workdir: Path, tmp_path_factory, monkeyp
         if shared is not None:
             shared.close()
         home = tmp_path_factory.mktemp("shared")
-        copy_database(seed.template, home / "shared.db")
-        env = {
-            **grading_settings(home),
-            "SECRET_KEY": seed.secret_key,
-            "DATABASE_URL": f"sqlite:///{home / 'shared.db'}",
-        }
+        env = {**grading_settings(home), "SECRET_KEY": seed.secret_key}
+        copy_database(seed.template, env["DATABASE_URL"])
         folder = Path(shutil.copytree(workdir, home / COPY_NAME))  # this test's fresh copy of the graded folder
         seed.reader = shared = load_shared_app(folder, env, request_time_limit)
     monkeypatch.chdir(shared.workdir)  # as when it loaded: an app may read its settings at each request
@@ -266,8 +259,13 @@ def sign_up_people(workdir: Path, routes: Routes, env: dict[str, str], seconds: 
         forget_app()  # close its connections: tests copy the database it wrote
 
 
-def copy_database(source: Path, destination: Path) -> None:
-    """Copy a SQLite database with its write-ahead log folded in (the backup API reads both)."""
+def copy_database(source_url: str, destination_url: str) -> None:
+    """Copy a database: a SQLite file with its write-ahead log folded in (the backup API reads both),
+    or a PostgreSQL database of the grading server (lesson 08's --postgres), as a template."""
+    if not source_url.startswith("sqlite:///"):
+        postgres.copy_database(source_url, destination_url)
+        return
+    source, destination = Path(source_url.removeprefix("sqlite:///")), Path(destination_url.removeprefix("sqlite:///"))
     destination.parent.mkdir(parents=True, exist_ok=True)
     source_db, destination_db = sqlite3.connect(source), sqlite3.connect(destination)
     try:
