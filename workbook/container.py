@@ -79,7 +79,7 @@ def map_path(root: Path, path: str) -> str:
     if any(path == top or path.startswith(top + "/") for top in NEVER_MAPPED):
         return path
     mapped = root / path.lstrip("/")
-    if mapped.exists() or mapped.parent.exists() and mapped.parent != root:
+    if mapped.exists():
         return str(mapped)
     if any(path == top or path.startswith(top + "/") for top in HOST_SYSTEM) and Path(path).exists():
         return path
@@ -236,7 +236,9 @@ class Carrier:
         else:
             paths = [path for source in sources for path in self.context_paths(source)]
             if not paths:
-                raise StepFailed(f"line {instruction.line}: COPY {' '.join(sources)}: no such file in the build context.")
+                raise StepFailed(
+                    f"line {instruction.line}: COPY {' '.join(sources)}: no such file in the build context."
+                )
         for path in paths:
             self.place(path, target, into_folder)
 
@@ -266,9 +268,7 @@ class Carrier:
         if path.is_dir():
             target.mkdir(parents=True, exist_ok=True)
             for child in sorted(path.iterdir()):
-                relative = (
-                    child.relative_to(self.context).as_posix() if child.is_relative_to(self.context) else None
-                )
+                relative = child.relative_to(self.context).as_posix() if child.is_relative_to(self.context) else None
                 if relative is not None and ignored(relative, self.ignore):
                     continue
                 if child.is_dir() and not child.is_symlink():
@@ -356,6 +356,8 @@ class Carrier:
         env = {name: os.environ[name] for name in NETWORK_SETTINGS if name in os.environ}
         env.update(self.environment(root, values))
         env.setdefault("UV_PYTHON_DOWNLOADS", "never")  # the image's Python only, as in an engine with no network
+        # The image's Python is the stage's /usr/local: uv (--system included) must not find this machine's.
+        env.setdefault("UV_PYTHON", str(root / "usr" / "local" / "bin" / "python"))
         env["HOME"] = str(root / "root")
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         program = shutil.which(argv[0], path=env["PATH"]) if "/" not in argv[0] else argv[0]

@@ -13,7 +13,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?(?P<op>[-+])(?P<word>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?(?P<op>[-+])(?P<word>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+)
 PYTHON_TOOLS = re.compile(r"^(python(\d(\.\d+)?)?|pip(\d(\.\d+)?)?|uv|uvx)$")
 # What compiles C: a runtime image should hold none of it.
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "clang", "make", "cmake", "python3-dev", "libpq-dev", "cargo", "rustc")
@@ -262,7 +264,9 @@ def parse(text: str) -> Dockerfile:
                     global_args[name] = default
             continue
         flags, body = _strip_flags(rest)
-        parsed = Instruction(keyword, substitute(rest, values) if keyword not in ("RUN", "CMD", "ENTRYPOINT") else rest, line)
+        parsed = Instruction(
+            keyword, substitute(rest, values) if keyword not in ("RUN", "CMD", "ENTRYPOINT") else rest, line
+        )
         for flag in flags:
             name, _, value = flag[2:].partition("=")
             parsed.flags[name] = value

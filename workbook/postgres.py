@@ -57,7 +57,9 @@ def binaries() -> Path | None:
     config = shutil.which("pg_config")
     if config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            found.append(subprocess.run([config, "--bindir"], capture_output=True, text=True, timeout=10).stdout.strip())
+            found.append(
+                subprocess.run([config, "--bindir"], capture_output=True, text=True, timeout=10).stdout.strip()
+            )
     if shutil.which("initdb"):
         found.append(str(Path(shutil.which("initdb")).parent))
     for folder in found:
@@ -219,7 +221,9 @@ class Throwaway:
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"The throwaway PostgreSQL server did not answer within {START_SECONDS} s.")
+                    raise RuntimeError(
+                        f"The throwaway PostgreSQL server did not answer within {START_SECONDS} s."
+                    ) from None
                 time.sleep(0.05)
 
     def output(self) -> str:

@@ -13,6 +13,7 @@ test begins, so that they overlap the quick checks.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import sys
@@ -68,7 +69,8 @@ class Shipped:
     def require(self, *what: str) -> None:
         """Fail, naming them, when any of these files is missing ("Dockerfile", "compose", "alembic.ini", "lock")."""
         gone = [name for name in self.missing if any(name.startswith(each) for each in what)]
-        assert not gone, f"The submission has no {' and no '.join(gone)}. Lesson 08 adds them beside app/."
+        it = "it" if len(gone) == 1 else "them"
+        assert not gone, f"The submission has no {' and no '.join(gone)}: lesson 08 adds {it} beside app/."
 
 
 def find_shipped(folder: Path) -> Shipped:
@@ -114,7 +116,7 @@ class Grading:
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="workbook-08")
         self.images: dict[Path, Future] = {}
-        self.suites: dict[tuple[Path, str], Future] = {}
+        self.suites: dict[tuple[Path, str], BackgroundSuite] = {}
 
     def start_server(self) -> postgres.Server:
         with self.lock:
@@ -126,6 +128,8 @@ class Grading:
             return self.server
 
     def close(self) -> None:
+        for suite in self.suites.values():  # a run stopped early (-x, a failure) does not wait for them
+            suite.stop()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.throwaway.stop()
 
@@ -235,15 +239,71 @@ def kept_on_postgres(test_path: Path) -> dict[str, list[str]]:
     return {slug: options for slug, options in kept.items() if "--postgres" in options}
 
 
-def start_suite(grading: Grading, folder: Path, slug: str, options: list[str]) -> Future:
-    from workbook.grading import run_suite
+class BackgroundSuite:
+    """An earlier suite running on PostgreSQL in a pytest process of its own; .result() waits, .stop() kills it."""
 
+    def __init__(self, lesson, folder: Path, extra: list[str], scratch: Path):
+        import os
+        import subprocess
+
+        from workbook.grading import suite_command
+        from workbook.lessons import REPO
+
+        scratch.mkdir(parents=True, exist_ok=True)
+        self.report = scratch / "report.json"
+        own = ["--workbook-report", str(self.report), "--basetemp", str(scratch / "tmp")]
+        env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        env.pop("WORKBOOK_APP_DIR", None)
+        self.process = subprocess.Popen(
+            suite_command(lesson, folder, [*extra, *own]),
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+        self.output: str | None = None
+
+    def result(self, seconds: float = 240):
+        import json
+        import subprocess
+
+        from workbook.grading import SuiteResult, _read_report
+
+        if self.output is None:
+            try:
+                self.output, _ = self.process.communicate(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                self.stop()
+                return SuiteResult(exit_code=2, load_error=f"The suite did not finish within {seconds:g} s.")
+        result = SuiteResult(exit_code=self.process.returncode, output=self.output)
+        if self.report.exists():
+            _read_report(json.loads(self.report.read_text()), result)
+        elif result.exit_code != 0:
+            result.load_error = self.output.strip()[-2000:] or "pytest stopped without a report."
+        return result
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.communicate()
+
+
+def start_suite(grading: Grading, folder: Path, slug: str, options: list[str]) -> BackgroundSuite:
     with grading.lock:
         key = (folder, slug)
         if key not in grading.suites:
-            server = grading.start_server() if grading.server is None else grading.server
+            server = grading.server
             extra = [*options, "--postgres-url", server.admin_url, "--postgres-app-password", server.app_password]
-            grading.suites[key] = grading.pool.submit(run_suite, find_lesson(slug), folder, extra)
+            scratch = Path(grading.scratch) / postgres.unique_name(f"suite{slug[:2]}")
+            grading.suites[key] = BackgroundSuite(find_lesson(slug), folder, extra, scratch)
         return grading.suites[key]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from workbook.container import SERVERS, server_index
 
+
 def hadolint() -> str | None:
     found = Path(sys.executable).with_name("hadolint")
     return str(found) if found.is_file() else shutil.which("hadolint")

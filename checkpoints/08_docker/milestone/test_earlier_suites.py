@@ -7,8 +7,10 @@ import pytest
 def describe(result) -> str:
     if result.load_error:
         return f"the app could not load: {result.load_error}"
-    failed = "\n".join(f"- {failure.test}: {failure.message.splitlines()[0] if failure.message else ''}"
-                       for failure in result.failures[:5])
+    failed = "\n".join(
+        f"- {failure.test}: {failure.message.splitlines()[0] if failure.message else ''}"
+        for failure in result.failures[:5]
+    )
     return f"{result.passed} of {result.total} checks passed:\n{failed}"
 
 
