@@ -550,6 +550,15 @@ class ImageServer:
             time.sleep(0.2)
         return seen
 
+    def started_workers(self, wanted: int, seconds: float = 20) -> int:
+        """Wait until `wanted` workers say their startup is complete (uvicorn's words); how many did."""
+        deadline = time.monotonic() + seconds
+        while True:
+            done = self.child.output_so_far().count("Application startup complete")
+            if done >= wanted or time.monotonic() > deadline or not self.child.running:
+                return done
+            time.sleep(0.1)
+
     def stop(self):
         return self.child.stop() if self.child is not None else None
 

@@ -52,7 +52,14 @@ MISSING = (
 
 
 def binaries() -> Path | None:
-    """The folder that holds initdb and postgres, newest version first; None when there is none."""
+    """The folder that holds initdb and postgres, newest version first; None when there is none.
+
+    WORKBOOK_POSTGRES_BIN names the one folder to use instead (the workbook's tests use it to stand for a
+    machine without PostgreSQL)."""
+    chosen = os.environ.get("WORKBOOK_POSTGRES_BIN")
+    if chosen is not None:
+        folder = Path(chosen)
+        return folder if (folder / "initdb").is_file() and (folder / "postgres").is_file() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version, reverse=True)
     config = shutil.which("pg_config")
     if config:

@@ -1,4 +1,4 @@
-"""The entry point: builds the app, wires in middleware, routers and error handlers. The migrations make the tables."""
+"""The entry point: builds the app, wires in middleware, routers and error handlers; no startup work."""
 
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
@@ -9,7 +9,6 @@ from app.core.headers import SecurityHeadersMiddleware
 from app.core.logs import configure_logging
 from app.core.request_context import RequestContextMiddleware
 from app.routers import auth, health, tasks, users
-
 
 configure_logging()
 # FastAPIOffline serves /docs from files installed with it; plain FastAPI loads them from a CDN.
