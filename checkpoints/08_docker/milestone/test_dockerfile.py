@@ -140,9 +140,13 @@ def install_commands(dockerfile):
 
 
 def unpinned_requirements(folder: Path, name: str, seen=None) -> list[str] | None:
-    """The requirements in the file that are not pinned with == (None when the file is not there)."""
-    path = folder / name.lstrip("./")
-    if not path.is_file():
+    """The requirements in the file that are not pinned with == (None when the file is not there).
+
+    `name` is the image's path (COPY requirements.txt /tmp/ puts it at /tmp/requirements.txt): the file in
+    the submission is the one at that path in the build context, or else the one of that name at its top."""
+    candidates = [folder / name.lstrip("./"), folder / Path(name).name]
+    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if path is None:
         return None
     seen = seen or set()
     unpinned = []
