@@ -6,6 +6,7 @@ The app is imported from a temporary copy of its checkpoint, its database a temp
 Argon2 made cheap through its settings (ARGON2_*), and every call carries a valid bearer token.
 """
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -164,3 +165,25 @@ def test_a_garbage_authorization_header_answers_401(signed_in, authorization):
         r = client.get(url, headers={"Authorization": authorization.encode("utf-8")})
         assert r.status_code == 401, f"{authorization[:30]!r} on {url}: {r.status_code} {r.text[:200]}"
         assert r.headers.get("www-authenticate", "").lower().startswith("bearer")
+
+
+def test_an_email_is_one_account_in_any_letter_case(signed_in):
+    _app, client, _headers = signed_in
+    r = client.post("/api/v1/users", json={"email": "Ada@Example.com", "password": "correct horse battery"})
+    assert r.status_code == 201, r.text
+    assert r.json()["email"] == "ada@example.com", "the reference stores emails in lower case"
+    r = client.post("/api/v1/users", json={"email": "ada@example.com", "password": "another long password"})
+    assert r.status_code == 409, f"a second account for the same email in other letters: {r.status_code} {r.text}"
+    r = client.post("/api/v1/auth/token", data={"username": "ADA@example.COM", "password": "correct horse battery"})
+    assert r.status_code == 200, f"logging in with the email in other letters: {r.status_code} {r.text}"
+
+
+def test_a_registration_that_loses_the_race_for_an_email_answers_409(signed_in, monkeypatch):
+    """Two registrations at the same moment both pass the check for a taken email; the database's
+    unique column refuses the second, and the reference answers 409, not 500."""
+    _app, client, _headers = signed_in
+    users = sys.modules["app.services.users"]  # the copy's module, imported by loader.reference_app
+    monkeypatch.setattr(users, "get_user_by_email", lambda **_: None)  # as if the other insert came just after
+    r = client.post("/api/v1/users", json={"email": USER["email"], "password": "a different password"})
+    assert r.status_code == 409, f"{r.status_code} {r.text[:200]}"
+    assert "detail" in r.json()

@@ -1,8 +1,5 @@
-"""The engine, table creation, and a session per request."""
+"""The engine, table creation, and a session per request: the database, and nothing of HTTP."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import settings
@@ -21,8 +18,6 @@ def create_db_and_tables() -> None:
 
 
 def get_session():
+    """A session for one request: `yield` hands it to the route, and it closes after the response."""
     with Session(engine) as session:
         yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]

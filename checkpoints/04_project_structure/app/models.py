@@ -42,7 +42,9 @@ class TaskPublic(TaskBase):
     id: int
 
 
-# What PATCH accepts: any field may be left out; only description and due_date may be null
+# What PATCH accepts: any field may be left out (its default None is never validated, and
+# exclude_unset leaves it out), but title, status and priority are typed without None, so
+# sending them as null is a 422; only description and due_date may be cleared with null.
 class TaskUpdate(SQLModel):
     title: str = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

@@ -1,8 +1,5 @@
 """The engine, table creation, a session per request, and the readiness probe."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -26,11 +23,9 @@ def create_db_and_tables() -> None:
 
 
 def get_session():
+    """A session for one request: `yield` hands it to the route, and it closes after the response."""
     with Session(engine) as session:
         yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def database_answers() -> bool:

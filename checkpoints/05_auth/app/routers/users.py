@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.core.auth import CurrentUser
-from app.database import SessionDep
+from app.dependencies import CurrentUser, SessionDep
 from app.models import UserCreate, UserPublic
 from app.services import users as service
 
@@ -14,7 +13,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 @router.post("", response_model=UserPublic, status_code=201)
 def register(user: UserCreate, session: SessionDep):
     """Register a user."""
-    return service.create_user(session, user)
+    return service.create_user(session=session, data=user)
 
 
 @router.get("/me", response_model=UserPublic)
