@@ -1,8 +1,5 @@
 """The engine, a session per request, and the readiness probe. The tables are the migrations' job."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -21,11 +18,9 @@ probe_engine = create_engine(settings.database_url, connect_args=connect_args, p
 
 
 def get_session():
+    """A session for one request: `yield` hands it to the route, and it closes after the response."""
     with Session(engine) as session:
         yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def database_answers() -> bool:

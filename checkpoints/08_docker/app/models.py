@@ -46,7 +46,9 @@ class TaskPublic(TaskBase):
     owner_id: int
 
 
-# What PATCH accepts: any field may be left out; only description and due_date may be null
+# What PATCH accepts: any field may be left out (its default None is never validated, and
+# exclude_unset leaves it out), but title, status and priority are typed without None, so
+# sending them as null is a 422; only description and due_date may be cleared with null.
 class TaskUpdate(SQLModel):
     title: str = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
@@ -77,3 +79,9 @@ class UserCreate(UserBase):
 # What the API returns: nothing derived from the password
 class UserPublic(UserBase):
     id: int
+
+
+# What a login answers: the shape OAuth2 clients (and /docs' Authorize button) expect
+class Token(SQLModel):
+    access_token: str
+    token_type: str = "bearer"

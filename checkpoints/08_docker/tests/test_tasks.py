@@ -41,7 +41,13 @@ def test_patch_changes_only_the_fields_sent(client, ada_headers):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"title": ""}, {"title": "x" * 201}, {"title": "Ok", "status": "later"}, {"title": "Ok", "priority": "urgent"}],
+    [
+        {},
+        {"title": ""},
+        {"title": "x" * 201},
+        {"title": "Ok", "status": "later"},
+        {"title": "Ok", "priority": "urgent"},
+    ],
     ids=["no title", "empty title", "201-character title", "unknown status", "unknown priority"],
 )
 def test_an_invalid_task_answers_422(client, ada_headers, body):
@@ -49,7 +55,9 @@ def test_an_invalid_task_answers_422(client, ada_headers, body):
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}], ids=["limit 0", "limit 101", "offset -1"])
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 101}, {"offset": -1}], ids=["limit 0", "limit 101", "offset -1"]
+)
 def test_out_of_range_paging_answers_422(client, ada_headers, params):
     r = client.get(TASKS, params=params, headers=ada_headers)
     assert r.status_code == 422, r.text

@@ -3,7 +3,7 @@
 import math
 import time
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -23,7 +23,7 @@ def limit_logins(request: Request) -> None:
         return
     reset_at, _remaining = limiter.get_window_stats(login_limit, "login", address)
     raise HTTPException(
-        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        status_code=429,
         detail="Too many login attempts. Try again later.",
         headers={"Retry-After": str(max(1, math.ceil(reset_at - time.time())))},
     )

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.core.auth import CurrentUser
-from app.database import MAX_SQL_INT, SessionDep
+from app.database import MAX_SQL_INT
+from app.dependencies import CurrentUser, SessionDep
 from app.models import TaskCreate, TaskPriority, TaskPublic, TaskStatus, TaskUpdate
 from app.services import tasks as service
 
@@ -19,7 +19,7 @@ NOT_FOUND = {404: {"description": "Task not found"}}
 @router.post("", response_model=TaskPublic, status_code=201)
 def create_task(task_in: TaskCreate, session: SessionDep, current_user: CurrentUser):
     """Create a task for the current user."""
-    return service.create_task(session, current_user, task_in)
+    return service.create_task(session=session, owner=current_user, task_in=task_in)
 
 
 @router.get("", response_model=list[TaskPublic])
@@ -32,22 +32,24 @@ def list_tasks(
     priority: TaskPriority | None = None,
 ):
     """List the current user's tasks, oldest first, a page at a time, optionally filtered."""
-    return service.list_tasks(session, current_user, offset, limit, status, priority)
+    return service.list_tasks(
+        session=session, owner=current_user, offset=offset, limit=limit, status=status, priority=priority
+    )
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND)
 def read_task(task_id: TaskId, session: SessionDep, current_user: CurrentUser):
     """Read one of the current user's tasks."""
-    return service.get_task(session, current_user, task_id)
+    return service.get_task(session=session, owner=current_user, task_id=task_id)
 
 
 @router.patch("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND)
 def update_task(task_id: TaskId, task_in: TaskUpdate, session: SessionDep, current_user: CurrentUser):
     """Change only the fields sent."""
-    return service.update_task(session, current_user, task_id, task_in)
+    return service.update_task(session=session, owner=current_user, task_id=task_id, task_in=task_in)
 
 
 @router.delete("/{task_id}", status_code=204, responses=NOT_FOUND)
 def delete_task(task_id: TaskId, session: SessionDep, current_user: CurrentUser) -> None:
     """Delete one of the current user's tasks."""
-    service.delete_task(session, current_user, task_id)
+    service.delete_task(session=session, owner=current_user, task_id=task_id)

@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter, BackgroundTasks
 
-from app.core.auth import CurrentUser
-from app.database import SessionDep
+from app.dependencies import CurrentUser, SessionDep
 from app.models import UserCreate, UserPublic
 from app.services import users as service
 from app.services.email import send_welcome_email
@@ -15,7 +14,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 @router.post("", response_model=UserPublic, status_code=201)
 def register(user: UserCreate, session: SessionDep, background_tasks: BackgroundTasks):
     """Register a user, and send them a welcome message once the answer is on its way."""
-    created = service.create_user(session, user)
+    created = service.create_user(session=session, data=user)
     background_tasks.add_task(send_welcome_email, created.email, created.full_name)
     return created
 

@@ -1,13 +1,17 @@
-"""The CurrentUser dependency: from a bearer token to a user, or 401."""
+"""What routes ask FastAPI for: a session, the bearer token, and the user it names."""
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException
 from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
 
 from app.core.security import read_access_token
-from app.database import SessionDep
+from app.database import get_session
 from app.models import User
+
+# A route that declares `session: SessionDep` gets its own session for that request.
+SessionDep = Annotated[Session, Depends(get_session)]
 
 # Reads "Authorization: Bearer <token>"; without one it answers 401 itself.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")
@@ -18,7 +22,7 @@ TokenDep = Annotated[str, Depends(oauth2_scheme)]
 def get_current_user(token: TokenDep, session: SessionDep) -> User:
     """The user the bearer token names, or 401."""
     unauthorized = HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
+        status_code=401,
         detail="Could not validate credentials",
         headers={"WWW-Authenticate": "Bearer"},
     )
