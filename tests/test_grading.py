@@ -1,7 +1,8 @@
 """Grading never touches the learner's own database or files.
 
 The learner points DATABASE_URL at their own SQLite file, in the shell and in `.env`; after
-`workbook check 03` that file is byte for byte what it was, and nothing in the workspace changed.
+`workbook check 03` (the app in-process) and `workbook check 06` (the learner's own tests, run on
+copies) that file is byte for byte what it was, and nothing in the workspace changed.
 """
 
 import os
@@ -15,8 +16,6 @@ import pytest
 from workbook.appfiles import copy_app_folder
 from workbook.lessons import REPO, find_lesson
 
-LESSON = "03_database"
-
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {
@@ -26,25 +25,25 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-@pytest.fixture
-def workspace_with_own_database(tmp_path: Path) -> tuple[Path, Path]:
+@pytest.fixture(params=["03_database", "06_testing"])
+def workspace_with_own_database(request, tmp_path: Path) -> tuple[Path, Path, str]:
     workspace = tmp_path / "workspace"
-    copy_app_folder(find_lesson(LESSON).checkpoint, workspace)
+    copy_app_folder(find_lesson(request.param).checkpoint, workspace)
     own = workspace / "my-tasks.db"
     with sqlite3.connect(own) as db:
         db.execute("create table notes (text varchar)")
         db.execute("insert into notes values ('my own data')")
     db.close()
     (workspace / ".env").write_text(f"DATABASE_URL=sqlite:///{own}\n")
-    return workspace, own
+    return workspace, own, request.param[:2]
 
 
 def test_check_leaves_the_learners_database_and_files_unchanged(workspace_with_own_database):
-    workspace, own = workspace_with_own_database
+    workspace, own, number = workspace_with_own_database
     before = snapshot(workspace)
     env = {**os.environ, "WORKBOOK_WORKSPACE": str(workspace), "DATABASE_URL": f"sqlite:///{own}"}
     run = subprocess.run(
-        [sys.executable, "-c", "from workbook.cli import app; app()", "check", LESSON[:2]],
+        [sys.executable, "-c", "from workbook.cli import app; app()", "check", number],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -22,6 +22,7 @@ MINIMUM = {
     "05_auth": 12,
     "06_testing": 5,
     "07_production_hardening": 12,
+    "08_docker": 10,
 }
 
 

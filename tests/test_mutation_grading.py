@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook import mutation
+from workbook import mutation, mutation_report
 from workbook.appfiles import IGNORED_NAMES
 from workbook.grading import run_suite
 from workbook.lessons import find_lesson
@@ -48,13 +48,17 @@ def graded(folder: Path, tmp_path: Path, bugs=BUGS) -> mutation.Grade:
 
 
 def missed(result: mutation.Grade) -> list[str]:
-    return sorted(bug["id"] for bug in result.bugs if not mutation.bug_verdict(result, bug)[0])
+    return sorted(bug["id"] for bug in result.bugs if not mutation_report.bug_verdict(result, bug)[0])
 
 
 def test_the_reference_suite_passes_on_the_05_app_and_catches_every_planted_bug(tmp_path):
     result = graded(submission(tmp_path / "sub", app_from=find_lesson("05_auth").checkpoint), tmp_path)
-    assert mutation.problem_on(result, mutation.YOURS) is None, mutation.problem_on(result, mutation.YOURS)
-    assert mutation.problem_on(result, mutation.REFERENCE) is None, mutation.problem_on(result, mutation.REFERENCE)
+    assert mutation_report.problem_on(result, mutation_report.YOURS) is None, mutation_report.problem_on(
+        result, mutation_report.YOURS
+    )
+    assert mutation_report.problem_on(result, mutation_report.REFERENCE) is None, mutation_report.problem_on(
+        result, mutation_report.REFERENCE
+    )
     assert missed(result) == []
 
 
@@ -62,10 +66,12 @@ def test_the_reference_suite_passes_on_the_05_app_and_catches_every_planted_bug(
 def test_a_weakened_suite_misses_exactly_the_bugs_it_no_longer_tests(suite_mutant, tmp_path):
     folder = mutation.plant(submission(tmp_path / "sub"), suite_mutant)
     result = graded(folder, tmp_path)
-    assert mutation.problem_on(result, mutation.REFERENCE) is None, mutation.problem_on(result, mutation.REFERENCE)
+    assert mutation_report.problem_on(result, mutation_report.REFERENCE) is None, mutation_report.problem_on(
+        result, mutation_report.REFERENCE
+    )
     assert missed(result) == sorted(suite_mutant["misses"])
     for bug in result.bugs:
-        caught, message = mutation.bug_verdict(result, bug)
+        caught, message = mutation_report.bug_verdict(result, bug)
         assert caught or message.startswith(f"Your tests miss this bug: {bug['bug']}"), message
         assert "find" not in message and "replace" not in message  # the contract's words, never the diff
 
@@ -79,7 +85,7 @@ def test_a_missing_task_says_not_found(client, ada_headers):
 
 def test_a_test_that_pins_message_prose_fails_on_the_reference_app_by_name(tmp_path):
     result = graded(submission(tmp_path / "sub", **{"tests/test_prose.py": PINS_PROSE}), tmp_path, A_FEW_BUGS)
-    problem = mutation.problem_on(result, mutation.REFERENCE)
+    problem = mutation_report.problem_on(result, mutation_report.REFERENCE)
     assert problem.startswith(
         "Your test `test_a_missing_task_says_not_found` (tests/test_prose.py) fails on the reference app: "
         "AssertionError: assert {'detail': 'Task not found'} == {'detail': 'Not found'}"
@@ -192,7 +198,7 @@ def test_a_root_conftest_and_pytest_ini_in_the_submission_take_no_part(tmp_path)
     )
     result = graded(folder, tmp_path)
     assert not marker.exists(), "the submission's root conftest.py must never be imported"
-    assert mutation.problem_on(result, mutation.REFERENCE) is None
+    assert mutation_report.problem_on(result, mutation_report.REFERENCE) is None
     assert missed(result) == sorted(bug["id"] for bug in BUGS)
 
 
@@ -202,5 +208,64 @@ def test_a_suite_that_recognises_the_reference_by_its_bytes_fails_on_the_referen
         tmp_path / "sub", tests_from=None, **{"tests/test_bytes.py": KNOWS_THE_REFERENCE.format(source=source)}
     )
     result = graded(folder, tmp_path, A_FEW_BUGS)
-    problem = mutation.problem_on(result, mutation.REFERENCE)
+    problem = mutation_report.problem_on(result, mutation_report.REFERENCE)
     assert problem and "`test_the_app_is_the_reference_byte_for_byte`" in problem
+
+
+def test_a_planted_bug_that_no_longer_fits_the_reference_is_reported_before_any_run(tmp_path):
+    stale = {"id": "stale", "bug": "x", "edit": [{"file": "app/main.py", "find": "text no app has", "replace": ""}]}
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="stale: the text to replace occurs 0 times in app/main.py"):
+        graded(submission(tmp_path / "sub"), tmp_path, bugs=[*A_FEW_BUGS, stale])
+    assert time.monotonic() - started < 5, "the grader's own error must not wait for the learner's runs"
+    assert not any((tmp_path / "scratch").iterdir()), "nothing should have run"
+
+
+ASYNC_WITHOUT_OVERRIDES = '''
+"""Another learner's style: async tests only, no dependency override, the app's own engine on the
+DATABASE_URL the grader sets, the lifespan run by hand (ASGITransport does not run it)."""
+
+import uuid
+
+import httpx
+import pytest
+
+from app.main import app
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def client():
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def bearer(client) -> dict:
+    email = f"{uuid.uuid4().hex}@example.com"
+    await client.post("/api/v1/users", json={"email": email, "password": "a long enough password"})
+    r = await client.post("/api/v1/auth/token", data={"username": email, "password": "a long enough password"})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def test_a_deleted_task_stays_deleted(client):
+    headers = await bearer(client)
+    task = (await client.post("/api/v1/tasks", json={"title": "Gone soon"}, headers=headers)).json()
+    assert (await client.delete(f"/api/v1/tasks/{task['id']}", headers=headers)).status_code == 204
+    assert (await client.get(f"/api/v1/tasks/{task['id']}", headers=headers)).status_code == 404
+
+
+async def test_a_page_of_more_than_100_is_refused(client):
+    headers = await bearer(client)
+    assert (await client.get("/api/v1/tasks", params={"limit": 101}, headers=headers)).status_code == 422
+'''
+
+
+def test_an_async_suite_without_overrides_passes_and_catches_what_it_tests(tmp_path):
+    folder = submission(tmp_path / "sub", tests_from=None, **{"tests/test_async_only.py": ASYNC_WITHOUT_OVERRIDES})
+    result = graded(folder, tmp_path, A_FEW_BUGS)
+    for key in (mutation_report.YOURS, mutation_report.REFERENCE):
+        assert mutation_report.problem_on(result, key) is None, mutation_report.problem_on(result, key)
+    assert missed(result) == []

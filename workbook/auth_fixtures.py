@@ -152,7 +152,8 @@ class Seed:
         self.scratch = scratch  # the grader's own folder: the template is copied here from the app's
         self.secret_key = secrets.token_hex(32)
         self.run = secrets.token_hex(3)
-        self.template: Path | None = None
+        self.template: Path | None = None  # the grader's copy of the template database (SQLite)
+        self.template_url: str | None = None  # or the template on lesson 08's grading server (--postgres)
         self.people: People | None = None
         self.failure: str | None = None  # why registering or logging in failed, told again to every test
         self.attempts = 0
@@ -214,10 +215,12 @@ def people(
     grading_env["SECRET_KEY"] = seed.secret_key
     login_minutes = {"ACCESS_TOKEN_EXPIRE_MINUTES": str(TOKEN_MINUTES)}
     database = _sqlite_path(grading_env["DATABASE_URL"])
-    if database is None:  # a database server: sign them up in this test's own database
-        return sign_up_people(
-            app_host, place, {**grading_env, **login_minutes}, request_time_limit, routes, secrets.token_hex(3)
-        )
+    if database is None:
+        if not _on_the_grading_server():  # some other server: sign them up in this test's own database
+            return sign_up_people(
+                app_host, place, {**grading_env, **login_minutes}, request_time_limit, routes, secrets.token_hex(3)
+            )
+        return _people_on_the_server(seed, app_host, grading_env, login_minutes, request_time_limit, routes)
     if seed.people is None:
         if seed.failure is not None:
             return Unregistered(AssertionError(seed.failure))
@@ -252,6 +255,44 @@ def people(
     return seed.people
 
 
+def _on_the_grading_server() -> bool:
+    """Whether this session grades on lesson 08's PostgreSQL server (--postgres), where databases copy as templates."""
+    from workbook import postgres
+
+    return postgres._session is not None and postgres._session.server is not None
+
+
+def _copy_on_the_server(source_url: str, destination_url: str) -> None:
+    """A database on the grading server made a copy of another; the template's last connections (a load just
+    ended) may take a moment to close."""
+    from workbook import postgres
+
+    for attempt in range(10):
+        try:
+            postgres.copy_database(source_url, destination_url)
+            return
+        except Exception:  # noqa: BLE001 - "source database is being accessed by other users"
+            if attempt == 9:
+                raise
+            time.sleep(0.2)
+
+
+def _people_on_the_server(seed: Seed, host: AppHost, grading_env: dict, minutes: dict, seconds: float, routes):
+    if seed.people is None:
+        if seed.failure is not None:
+            return Unregistered(AssertionError(seed.failure))
+        home = host.place()
+        settings = {**host.settings(home), **minutes, "SECRET_KEY": seed.secret_key}
+        found = sign_up_people(host, home, settings, seconds, routes, seed.run)
+        if isinstance(found, Unregistered):
+            if isinstance(found.error, AssertionError):
+                seed.failure = str(found.error)
+            return found
+        seed.people, seed.template_url = found, settings["DATABASE_URL"]
+    _copy_on_the_server(seed.template_url, grading_env["DATABASE_URL"])
+    return seed.people
+
+
 @pytest.fixture
 def reader(request, people, seed: Seed, app_host: AppHost, request_time_limit: float, mark_hung):
     """A client for the tests whose requests should change nothing (reads, logins, refused registrations): they
@@ -260,16 +301,20 @@ def reader(request, people, seed: Seed, app_host: AppHost, request_time_limit: f
     A test that changes data, or whose requests a buggy app could turn into changes that mislead the tests after
     it (a second Ada), takes `client` instead.
     """
-    if seed.people is None or isinstance(people, Unregistered):  # no template to share
+    if seed.people is None or isinstance(people, Unregistered) or (seed.template is None and seed.template_url is None):
         return request.getfixturevalue("client")
     shared = seed.reader
     if shared is None or shared.time_limit != request_time_limit or not shared.load.serving or shared.load.failure:
         if shared is not None:  # the app hung, and requests now get less time; or its load ended
             shared.load.end()
         home = app_host.place()
-        database = home.folder / "shared.db"
-        sandbox_files.copy_file(seed.template, database, owner=app_host.owner)
-        settings = {**app_host.settings(home), "SECRET_KEY": seed.secret_key, "DATABASE_URL": f"sqlite:///{database}"}
+        settings = {**app_host.settings(home), "SECRET_KEY": seed.secret_key}
+        if seed.template_url is not None:  # on the grading server
+            _copy_on_the_server(seed.template_url, settings["DATABASE_URL"])
+        else:
+            database = home.folder / "shared.db"
+            sandbox_files.copy_file(seed.template, database, owner=app_host.owner)
+            settings["DATABASE_URL"] = f"sqlite:///{database}"
         load = app_host.load(home, settings)
         client = load.client(time_limit=request_time_limit, on_timeout=mark_hung)
         seed.reader = shared = SharedApp(load, client, request_time_limit)

@@ -74,6 +74,10 @@ class Child:
             raise RuntimeError(f"Lost track of child {self.pid}: its watcher failed (see the traceback above).")
         return self._outcome
 
+    def output_so_far(self) -> str:
+        """What the child has printed so far, stdout then stderr (the last OUTPUT_BYTES of each)."""
+        return self._tails[0].text() + self._tails[1].text()
+
     def stop(self) -> Outcome:
         """Kill the child and everything it started (verdict "stopped" if it was still running)."""
         self._end("stopped")

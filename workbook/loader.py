@@ -26,10 +26,13 @@ def grading_settings(scratch: Path) -> dict[str, str]:
 
     Grading sets them all, so a learner's own DATABASE_URL (shell or .env) is never opened.
     """
+    from workbook.postgres import grading_database_url
+
     outbox = scratch / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
     return {
-        "DATABASE_URL": f"sqlite:///{scratch / 'grading.db'}",
+        # A fresh SQLite file; a fresh database of a throwaway PostgreSQL server under --postgres (lesson 08).
+        "DATABASE_URL": grading_database_url() or f"sqlite:///{scratch / 'grading.db'}",
         "SECRET_KEY": secrets.token_hex(32),
         "ACCESS_TOKEN_EXPIRE_MINUTES": "30",
         "ENVIRONMENT": "development",

@@ -83,10 +83,18 @@ def run(
     writable=(),
     readable=(),
     shared=(),
+    network: bool = False,
 ) -> Outcome:
     """Run argv in workdir to completion (or to limits.seconds) and say how it ended."""
     return start(
-        argv, workdir=workdir, env=env, limits=limits, writable=writable, readable=readable, shared=shared
+        argv,
+        workdir=workdir,
+        env=env,
+        limits=limits,
+        writable=writable,
+        readable=readable,
+        shared=shared,
+        network=network,
     ).wait()
 
 
@@ -100,6 +108,7 @@ def start(
     readable=(),
     pass_fds=(),
     shared=(),
+    network: bool = False,
 ) -> Child:
     """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
 
@@ -107,6 +116,8 @@ def start(
     `pass_fds`: file descriptors the child inherits (a socket to talk to it; bwrap passes them on).
     `shared`: folders shown read-write under bubblewrap but left as they are (not handed to the child's uid): a
     service's socket folder.
+    network=True shares this machine's network with it (lesson 08: installing packages, a server the grader
+    reaches on 127.0.0.1); by default, under bubblewrap, it has none.
     """
     mode = isolation()
     workdir, writable, readable = Path(workdir).resolve(), _paths(writable), _paths(readable)
@@ -128,7 +139,7 @@ def start(
     }
     command = [*who.prefix, *argv]
     if mode == "bubblewrap":
-        command = _bwrap(command, workdir, [*writable, *shared, home], readable, environment, limits, who)
+        command = _bwrap(command, workdir, [*writable, *shared, home], readable, environment, limits, who, network)
     try:
         process = _SPAWNER.submit(
             subprocess.Popen,
@@ -267,13 +278,14 @@ def _bwrap(
     env: dict[str, str],
     limits: Limits,
     who: Identity,
+    network: bool = False,
 ) -> list[str]:
     tmp = str(limits.file_size_mb * 2**20)
     args = [
         "bwrap",
         "--unshare-ipc",
         "--unshare-pid",
-        "--unshare-net",
+        *([] if network else ["--unshare-net"]),
         "--unshare-uts",
         "--unshare-cgroup-try",
         *who.bwrap,

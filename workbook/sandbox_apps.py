@@ -153,7 +153,7 @@ class Place:
 class AppHost:
     """The sandbox side of one graded folder: a snapshot of it, a warm zygote, and the places and loads."""
 
-    def __init__(self, folder: Path, *, handed: dict | None = None, listen: bool = True):
+    def __init__(self, folder: Path, *, handed: dict | None = None, listen: bool = True, network: bool = False):
         """A host for folder: its zygote started at once (the frameworks import meanwhile), then its snapshot.
 
         handed: what another process's host_handoff() gave, with the session's descriptor: adopt that zygote
@@ -177,6 +177,9 @@ class AppHost:
         self.session: socket.socket | None = None
         self.gone: str | None = None  # why the zygote is no more
         self.owns_scratch = handed is None
+        # network: the loads share this machine's network (lesson 08's --postgres: a server on 127.0.0.1);
+        # otherwise, under bubblewrap, they have none.
+        self.network = bool(handed.get("network")) if handed is not None else network
         if handed is not None:
             self._adopt(handed)
         else:
@@ -208,7 +211,7 @@ class AppHost:
         """(what another process's AppHost(handed=...) needs, as JSON; the session's descriptor to pass it)."""
         data = {
             "folder": str(self.folder), "scratch": str(self.scratch), "snapshot": str(self.snapshot or ""),
-            "refused": self.refused, "isolation": self._isolation, "owner": self.owner,
+            "refused": self.refused, "isolation": self._isolation, "owner": self.owner, "network": self.network,
             "fd": self.session.fileno() if self.session is not None else None,
         }  # fmt: skip
         return json.dumps(data), data["fd"]
@@ -251,6 +254,7 @@ class AppHost:
                 readable=(WORKBOOK_PACKAGE,),
                 shared=shared_folders(),
                 pass_fds=(theirs.fileno(),),
+                network=self.network,
             )
         finally:
             theirs.close()
@@ -659,6 +663,7 @@ class DeployedServer:
                 limits=Limits(seconds=DEPLOYED_SECONDS),
                 writable=(place.folder,),
                 pass_fds=(fd,),
+                network=host.network,
             )
         finally:
             listener.close()

@@ -68,8 +68,11 @@ def _sqlite_file(database_url: str) -> Path:
 def database_values(database_url: str) -> list[tuple[str, str, object]]:
     """Every (table, column, value) stored in the database, found by reflection: no names assumed.
 
-    Read from a private copy of the file, taken without following links (the app's folder is the app's to fill).
+    A SQLite file is read from a private copy, taken without following links (the app's folder is the app's to
+    fill); a database server's (lesson 08's PostgreSQL) is read through its own protocol.
     """
+    if not database_url.startswith("sqlite"):
+        return _server_values(database_url)
     from workbook.sandbox_files import sqlite_values
 
     return sqlite_values(_sqlite_file(database_url))
@@ -77,9 +80,34 @@ def database_values(database_url: str) -> list[tuple[str, str, object]]:
 
 def database_tables(database_url: str) -> list[str]:
     """The names of the tables that exist in the database (empty when none were created, or there is no file)."""
+    if not database_url.startswith("sqlite"):
+        from sqlalchemy import create_engine, inspect
+
+        engine = create_engine(database_url)
+        try:
+            return inspect(engine).get_table_names()
+        finally:
+            engine.dispose()
     from workbook.sandbox_files import sqlite_tables
 
     return sqlite_tables(_sqlite_file(database_url))
+
+
+def _server_values(database_url: str) -> list[tuple[str, str, object]]:
+    from sqlalchemy import MetaData, create_engine, select
+
+    engine = create_engine(database_url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        found = []
+        with engine.connect() as connection:
+            for table in metadata.sorted_tables:
+                for row in connection.execute(select(table)).mappings():
+                    found.extend((table.name, column, value) for column, value in row.items())
+        return found
+    finally:
+        engine.dispose()
 
 
 def register(client, routes: Routes, email: str, password: str, full_name: str | None = None):

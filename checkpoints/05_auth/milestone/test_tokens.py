@@ -12,6 +12,7 @@ import time
 
 import jwt
 
+from workbook.loader import grading_settings
 from workbook.testing import bearer, show
 
 DECODE_WITH_THE_KEY = (
@@ -214,7 +215,8 @@ def test_the_token_of_a_user_who_does_not_exist_is_rejected(
     """A valid signature is not enough: the user named in the token must still exist."""
     ada = people.ada
     assert_accepted(reader, routes, ada.token, "Ada's token")
-    empty = make_client(load_app(DATABASE_URL=f"sqlite:///{workdir / 'nobody-registered.db'}"))  # same SECRET_KEY
+    nobody = grading_settings(workdir / "nobody-registered")["DATABASE_URL"]  # a fresh database (migrated, from 08)
+    empty = make_client(load_app(DATABASE_URL=nobody))  # same SECRET_KEY
     assert_refused(
         empty,
         routes,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook import mutation
+from workbook import mutation, mutation_report
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE.parent  # checkpoints/06_testing: its app/ is the reference app
@@ -41,6 +41,6 @@ def pytest_terminal_summary(terminalreporter, config):
             continue
         terminalreporter.section(f"what your tests catch in {result.where}")
         for bug in result.bugs:
-            caught, _ = mutation.bug_verdict(result, bug)
+            caught, _ = mutation_report.bug_verdict(result, bug)
             verdict = "caught" if caught else "MISSED"
             terminalreporter.write_line(f"{verdict}  {bug['bug']}", green=caught, red=not caught)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workbook.mutation import REFERENCE, YOURS, bug_verdict, planted_bugs, problem_on
+from workbook.mutation import planted_bugs
+from workbook.mutation_report import REFERENCE, YOURS, bug_verdict, problem_on
 
 BUGS = planted_bugs(Path(__file__).parent)
 

@@ -32,7 +32,9 @@ def list_tasks(
     priority: TaskPriority | None = None,
 ):
     """List the current user's tasks, oldest first, a page at a time, optionally filtered."""
-    return service.list_tasks(session=session, owner=current_user, offset=offset, limit=limit, status=status, priority=priority)
+    return service.list_tasks(
+        session=session, owner=current_user, offset=offset, limit=limit, status=status, priority=priority
+    )
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND)
