@@ -327,21 +327,27 @@ def one_hash_seconds(seed: Seed, people) -> float:
     for Ada (its cost, capped at MOST_ARGON2): the grader's own measure of one login's work, which the app
     cannot stretch by slowing its logins down."""
     if seed.hash_seconds is None:
-        seed.hash_seconds = _time_one_hash(_stored_argon2_parameters(seed.template))
+        seed.hash_seconds = _time_one_hash(_stored_argon2_parameters(seed))
     return seed.hash_seconds
 
 
 _PARAMETERS = re.compile(r"^\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=(\d+),t=(\d+),p=(\d+)\$")
 
 
-def _stored_argon2_parameters(template: Path | None) -> dict[str, int]:
+def _stored_argon2_parameters(seed: Seed) -> dict[str, int]:
     from argon2 import PasswordHasher
+
+    from workbook.testing import database_values
 
     defaults = PasswordHasher()
     found = {"m": defaults.memory_cost, "t": defaults.time_cost, "p": defaults.parallelism}
-    if template is None:
-        return found
-    for _table, _column, value in sandbox_files.sqlite_values(template):
+    if seed.template is not None:
+        values = sandbox_files.sqlite_values(seed.template)
+    elif seed.template_url is not None:
+        values = database_values(seed.template_url)
+    else:
+        values = []
+    for _table, _column, value in values:
         match = _PARAMETERS.match(value.decode(errors="replace") if isinstance(value, bytes) else str(value))
         if match:
             found = {"m": int(match[1]), "t": int(match[2]), "p": int(match[3])}
