@@ -57,7 +57,7 @@ def app_host(request: pytest.FixtureRequest, app_dir: Path) -> AppHost:
 # app is loaded on the other core, in a place of its own: that test then gets this place, these settings and this
 # load, which it cannot tell from ones made at its own start (it asks for nothing that could change them first).
 
-SPARES = pytest.StashKey[dict]()  # graded folder -> Spare
+SPARES = pytest.StashKey[dict]()  # node id of the test it is for -> Spare
 TAKEN = pytest.StashKey[object]()  # on a test item: the Spare it took
 PLAIN_CHAIN = {
     "client", "start_served", "place", "grading_env", "app_host", "app_dir", "app_loads", "request_time_limit",
@@ -96,19 +96,28 @@ def is_plain(item) -> bool:
     return True
 
 
-def prepare_spare(config: pytest.Config, item) -> None:
-    """Load the app for `item` (the next test) now, if it is plain and its folder's sandbox is up."""
-    if item is None or not is_plain(item) or config.getoption("as_user"):
+AHEAD = 2  # spares loading at once: the zygote's side of a test costs more than this side's, on two cores
+
+
+def prepare_spares(config: pytest.Config, upcoming: list) -> None:
+    """Load the apps of the next AHEAD plain tests now (those that have none yet); drop spares no test will take."""
+    spares: dict = config.stash.setdefault(SPARES, {})
+    ahead = [item for item in upcoming[:AHEAD] if item is not None]
+    wanted = {item.nodeid for item in ahead}
+    for nodeid in [nodeid for nodeid in spares if nodeid not in wanted]:
+        spares.pop(nodeid).load.end()
+    if config.getoption("as_user"):
         return
-    folder = graded_folder(config, item.path)
-    spares = config.stash.setdefault(SPARES, {})
-    host = config.stash[HOSTS].get(folder)
-    if folder in spares or host is None or host.ready is None or host.gone or host.snapshot is None:
-        return
-    try:
-        spares[folder] = Spare(host)
-    except Exception:  # noqa: BLE001 - no spare: the test loads its own
-        return
+    for item in ahead:
+        if item.nodeid in spares or not is_plain(item):
+            continue
+        host = config.stash[HOSTS].get(graded_folder(config, item.path))
+        if host is None or host.ready is None or host.gone or host.snapshot is None:
+            continue
+        try:
+            spares[item.nodeid] = Spare(host)
+        except Exception:  # noqa: BLE001 - no spare: the test loads its own
+            return
 
 
 def drop_spares(config: pytest.Config) -> None:
@@ -120,7 +129,7 @@ def drop_spares(config: pytest.Config) -> None:
 @pytest.fixture
 def place(request: pytest.FixtureRequest, app_host: AppHost, app_loads: list) -> Place:
     """This test's folder in the sandbox's area: a fresh copy of the submission, and room for the app's files."""
-    spare = request.config.stash.setdefault(SPARES, {}).pop(app_host.folder, None)
+    spare = request.config.stash.setdefault(SPARES, {}).pop(request.node.nodeid, None)
     if spare is not None and spare.host is app_host and is_plain(request.node):
         request.node.stash[TAKEN] = spare
         app_loads.append(spare.load)

@@ -360,22 +360,19 @@ def _write_partial(config: pytest.Config, event: dict, fresh: bool = False) -> N
 
 # --- the next test's app, loaded meanwhile -----------------------------------------------------------
 
-NEXT = pytest.StashKey[object]()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    item.config.stash[NEXT] = nextitem
-    yield
-
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
-    """While this test runs, load the next one's app on the other core (workbook.fixtures.prepare_spare)."""
+    """While this test runs, load the next ones' apps on the other core (workbook.fixtures.prepare_spares)."""
     if item.config.stash[HOSTS]:
-        from workbook.fixtures import prepare_spare
+        from workbook.fixtures import AHEAD, prepare_spares
 
-        prepare_spare(item.config, item.config.stash.get(NEXT, None))
+        items = item.session.items
+        try:
+            here = items.index(item)
+        except ValueError:
+            return
+        prepare_spares(item.config, items[here + 1 : here + 1 + AHEAD])
 
 
 # --- failure output a learner can read ---------------------------------------------------------
