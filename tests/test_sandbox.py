@@ -202,7 +202,9 @@ except OSError as error:
 def test_a_fork_bomb_is_bounded_by_the_processes_limit(mode, workdir, protected):
     outcome = python(FORK_UNTIL_REFUSED, workdir, Limits(seconds=5, processes=20))
     forked = int(outcome.stdout.split()[0])
-    assert forked < 20 and "Resource temporarily unavailable" in outcome.stdout, outcome.stdout
+    # The kernel counts the child's processes per user namespace, so whether the forking process
+    # itself counts depends on the mode: at most the limit, and refused well before 1000.
+    assert forked <= 20 and "Resource temporarily unavailable" in outcome.stdout, outcome.stdout
     assert outcome.seconds < 5, "the forks should fail at once, not at the time limit"
 
 
