@@ -465,7 +465,7 @@ IMPLIED = {
 def frameworks_of(folder: Path) -> list[str]:
     """The zygote's preloads an app in folder needs: the packages its files import (read, never run), the ones
     every app needs, and those a name in its source implies; all of them when its files cannot be read."""
-    from workbook.sandbox_app import PRELOAD
+    from workbook.sandbox_warm_up import PRELOAD
 
     tops, text = set(ALWAYS), ""
     try:
