@@ -1,7 +1,7 @@
 """The preflight: load a learner's app once in the sandbox first, and explain in one message why it cannot load.
 
 The load is a fork of the graded folder's zygote (workbook.sandbox_apps): it imports app.main and runs the app's
-startup as a server does. What went wrong comes back as data (workbook/sandbox_app.py `describe`: a kind, the
+startup as a server does. What went wrong comes back as data (workbook/sandbox_report.py `describe`: a kind, the
 stage, the frames in the learner's files); explain_outcome turns it into one message. Nothing of the learner's
 runs in this process.
 """
@@ -48,7 +48,7 @@ class Preflight:
                 "or point --app-dir at the folder that holds app/."
             )
         else:
-            from workbook.sandbox_apps import LoadFailed
+            from workbook.sandbox_errors import LoadFailed
 
             try:
                 place = host.place()
@@ -58,7 +58,7 @@ class Preflight:
 
     def verdict(self) -> str | None:
         """None when the app loads and starts, else one clear message for the learner."""
-        from workbook.sandbox_apps import GraderError, LoadFailed
+        from workbook.sandbox_errors import GraderError, LoadFailed
 
         if self.load is None:
             return self.message
@@ -74,7 +74,7 @@ class Preflight:
         return None
 
     def _explained(self, error) -> str:
-        from workbook.sandbox_apps import clean
+        from workbook.sandbox_errors import clean
 
         return clean(explain_outcome(error.outcome, self.where, error.log, error.workdir, error.snapshot), 4000)
 

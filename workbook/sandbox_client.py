@@ -2,7 +2,7 @@
 
 A request the app does not answer within its time limit fails (RequestTimedOut); so does a response larger than
 RESPONSE_BYTES; an exception the app raised while answering comes back as data (the `x-workbook-raised` header,
-see workbook/sandbox_app.py) and is raised here as AppRaised. Requests carry no mark of a test client: a common
+see workbook/sandbox_report.py) and is raised here as AppRaised. Requests carry no mark of a test client: a common
 user agent, the host a development server has.
 """
 
@@ -15,7 +15,7 @@ import time
 import httpx
 
 from workbook.loader import RequestTimedOut
-from workbook.sandbox_apps import RAISED_HEADER, RESPONSE_BYTES, AppRaised, AppStopped, ResponseTooLarge
+from workbook.sandbox_errors import RAISED_HEADER, RESPONSE_BYTES, AppRaised, AppStopped, ResponseTooLarge
 
 USER_AGENT = "curl/8.5.0"
 BASE_URL = "http://localhost:8000"
