@@ -4,6 +4,7 @@ A load's folder belongs to the child (uid 65534 under the sandbox): whatever it 
 the grader's own files, a FIFO that blocks whoever opens it, or a huge file. Every path under such a folder is
 opened here one component at a time with O_NOFOLLOW, only regular files are read, and never more than a cap.
 The caller passes paths it built itself under folders it made with resolved names, so no link is legitimate.
+SQLite databases are read through this module by workbook.sandbox_sqlite.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sqlite3
 import stat
-import tempfile
 from pathlib import Path
 
 READ_BYTES = 8 * 2**20  # what a message quotes from a file, at most
@@ -185,74 +184,15 @@ def copy_file(source: Path, destination: Path, limit: int = DATABASE_BYTES, owne
         file.write(data)
 
 
-def copy_sqlite(source: Path, destination: Path, owner: int | None = None) -> None:
-    """Copy a SQLite database with its write-ahead log folded in, from a private snapshot of the source."""
-    with sqlite_snapshot(source) as connection, tempfile.TemporaryDirectory(prefix="workbook-db-") as scratch:
-        if connection is None:
-            raise UnsafeFile(0, f"There is no database file at {source}.")
-        folded = Path(scratch) / "folded.db"
-        target = sqlite3.connect(folded)
-        try:
-            connection.backup(target)
-        finally:
-            target.close()
-        copy_file(folded, destination, owner=owner)
-
-
-@contextlib.contextmanager
-def sqlite_snapshot(database: Path):
-    """A read-only sqlite3 connection to a private copy of the database file (and its write-ahead log), or None
-    when there is no such file. The copy is the grader's: the child can neither change it meanwhile nor point it
-    elsewhere, and its schema is not trusted (no functions or views run on its behalf)."""
-    if not is_file(database):
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="workbook-db-") as scratch:
-        copy = Path(scratch) / "copy.db"
-        copy_file(database, copy)
-        for suffix in ("-wal",):
-            journal = Path(f"{database}{suffix}")
-            if is_file(journal):
-                copy_file(journal, Path(f"{copy}{suffix}"))
-        connection = sqlite3.connect(copy)
-        try:
-            connection.execute("PRAGMA trusted_schema = OFF")
-            connection.execute("PRAGMA query_only = ON")
-            yield connection
-        finally:
-            connection.close()
-
-
-def table_names(connection: sqlite3.Connection) -> list[str]:
-    rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid").fetchall()
-    return [name for (name,) in rows if isinstance(name, str) and not name.startswith("sqlite_")]
-
-
-def sqlite_values(database: Path) -> list[tuple[str, str, object]]:
-    """Every (table, column, value) stored in a SQLite file, found by reading its schema: no names assumed."""
-    found = []
-    try:
-        with sqlite_snapshot(database) as connection:
-            if connection is None:
-                return []
-            for table in table_names(connection):
-                quoted = '"' + table.replace('"', '""') + '"'
-                cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - a name read from the file
-                columns = [column[0] for column in cursor.description or ()]
-                for row in cursor:
-                    found.extend(zip([table] * len(columns), columns, row, strict=True))
-    except sqlite3.DatabaseError:
-        return found
-    return found
-
-
-def sqlite_tables(database: Path) -> list[str]:
-    try:
-        with sqlite_snapshot(database) as connection:
-            return [] if connection is None else table_names(connection)
-    except sqlite3.DatabaseError:
-        return []
-
-
 def remove_tree(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def __getattr__(name: str):
+    """The SQLite readers live in workbook.sandbox_sqlite (which reads through this module); some callers still
+    reach them as sandbox_files.copy_sqlite and sandbox_files.sqlite_values."""
+    if name in ("copy_sqlite", "sqlite_snapshot", "sqlite_tables", "sqlite_values", "table_names"):
+        from workbook import sandbox_sqlite
+
+        return getattr(sandbox_sqlite, name)
+    raise AttributeError(name)

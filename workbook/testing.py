@@ -73,7 +73,7 @@ def database_values(database_url: str) -> list[tuple[str, str, object]]:
     """
     if not database_url.startswith("sqlite"):
         return _server_values(database_url)
-    from workbook.sandbox_files import sqlite_values
+    from workbook.sandbox_sqlite import sqlite_values
 
     return sqlite_values(_sqlite_file(database_url))
 
@@ -88,7 +88,7 @@ def database_tables(database_url: str) -> list[str]:
             return inspect(engine).get_table_names()
         finally:
             engine.dispose()
-    from workbook.sandbox_files import sqlite_tables
+    from workbook.sandbox_sqlite import sqlite_tables
 
     return sqlite_tables(_sqlite_file(database_url))
 
