@@ -115,6 +115,8 @@ class AppHost(ZygoteSession):
         compileall.compile_dir(snapshot, quiet=2)  # compiled, never run: each load then reads the bytecode
         self.snapshot = snapshot
 
+    # --- places and loads ----------------------------------------------------------------------
+
     def place(self) -> Place:
         """A fresh folder for one test, with its own copy of the submission."""
         if self.snapshot is None:

@@ -33,7 +33,8 @@ ZYGOTE_LIMITS = Limits(seconds=3 * 3600, processes=256)
 
 
 class ZygoteSession:
-    """The zygote half of an AppHost: the sandboxed child, its session, and what it said (ready, loads ended)."""
+    """The zygote half of an AppHost: the sandboxed child, its session, and what it said (ready, loads ended).
+    handoff() and _adopt() carry AppHost's own folders along with the session."""
 
     def __init__(self):
         self._lock = threading.Lock()  # one message on the session at a time
@@ -146,7 +147,7 @@ class ZygoteSession:
             why = self.gone or f"it did not start within {seconds:g} s"
             raise GraderError(f"The grading sandbox could not start: {why}. {clean(stderr[-600:], 600)}".strip())
 
-    # --- places and loads ----------------------------------------------------------------------
+    # --- ending loads ------------------------------------------------------------------------------
 
     def end(self, number: int) -> None:
         with self._events:
