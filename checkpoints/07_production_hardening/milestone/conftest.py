@@ -3,7 +3,7 @@
 Every test runs with ENVIRONMENT=development, LOGIN_RATE_LIMIT, CORS_ORIGINS (its items written
 with spaces around them) and an existing, empty EMAIL_OUTBOX, except the production tests, which
 say what they change. The tests that need a real server run `python -m uvicorn app.main:app` in
-the sandbox (workbook.sandbox_apps.DeployedServer), each in a copy of the submission of its own.
+the sandbox (workbook.sandbox_deployed.DeployedServer), each in a copy of the submission of its own.
 """
 
 import re
