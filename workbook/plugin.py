@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from workbook.plugin_results import ResultRecorder
 from workbook.plugin_state import (
     EARLY,
     EXPECTED,
@@ -72,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[EXPECTED] = []
     config.stash[GRADER_ERRORS] = []
     config.stash[HOSTS] = {}
+    from workbook.plugin_results import ResultRecorder  # not at the top: pytest_plugins imports it first
+
     config.pluginmanager.register(ResultRecorder(config), "workbook-results")
     chosen = config.getoption("app_dir")
     # An xdist controller collects nothing: its workers preflight. --help and --collect-only load no app.
