@@ -16,7 +16,7 @@ import json
 import pytest
 
 from workbook import grading
-from workbook.grading import SuiteResult
+from workbook.suite_result import SuiteResult
 
 HELLO = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\ndef root():\n    return {"message": "Hello World"}\n'
 

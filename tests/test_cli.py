@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from workbook import builder, classroom, cli, lessons
 from workbook import workspace as ws
-from workbook.grading import Failure, SuiteResult
+from workbook.suite_result import Failure, SuiteResult
 
 HINT = (
     "Which decorator makes a function answer `GET /tasks/{task_id}`?\n\n"

@@ -15,7 +15,6 @@ import pytest
 
 from workbook import lessons
 from workbook import workspace as ws
-from workbook.grading import Failure, SuiteResult
 from workbook.notebook import (
     LessonSession,
     Server,
@@ -27,6 +26,7 @@ from workbook.notebook import (
     summary,
 )
 from workbook.server import ThreadedServer
+from workbook.suite_result import Failure, SuiteResult
 
 
 @pytest.fixture

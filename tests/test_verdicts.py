@@ -16,8 +16,9 @@ import pytest
 
 from workbook import verdicts
 from workbook.appfiles import copy_app_folder
-from workbook.grading import read_result, run_suite
+from workbook.grading import run_suite
 from workbook.lessons import find_lesson
+from workbook.suite_result import read_result
 
 EXPECTED = ["s.py::a", "s.py::b"]
 

@@ -11,7 +11,7 @@ import pytest
 from workbook import grading, lessons
 from workbook import workspace as ws
 from workbook.appfiles import read_app_files
-from workbook.grading import Failure, SuiteResult
+from workbook.suite_result import Failure, SuiteResult
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Grading a class: many submissions in parallel, a verdict each, a CSV and JUnit XML for an LMS.
 
-Everything written here comes from the trusted result of each run (workbook.grading.SuiteResult, read from the
-report the grading process wrote): nothing a submission printed or wrote is copied into it unchecked. Text is
+Everything written here comes from the trusted result of each run (workbook.suite_result.SuiteResult, read from
+the report the grading process wrote): nothing a submission printed or wrote is copied into it unchecked. Text is
 stripped of control characters and cut short; a CSV cell that a spreadsheet would read as a formula is quoted
 as text; each submission gets a JUnit file of its own, whose name no other submission's can take.
 """
@@ -35,6 +35,7 @@ def grade_submissions(lesson: Lesson, folders: list[Path], junit_dir: Path | Non
     grader (never the submission's doing: its code runs apart) gives that submission a "grader error" and the
     others their own verdicts."""
     from workbook import grading
+    from workbook.suite_result import SuiteResult
 
     names = submission_names(folders)
 
@@ -43,7 +44,7 @@ def grade_submissions(lesson: Lesson, folders: list[Path], junit_dir: Path | Non
             return grading.run_suite(lesson, folders[index].resolve())
         except Exception as error:  # noqa: BLE001 - one broken run must not lose the batch
             traceback.print_exc()
-            return grading.SuiteResult(
+            return SuiteResult(
                 exit_code=verdicts.exit_code(verdicts.GRADER_ERROR),
                 verdict=verdicts.GRADER_ERROR,
                 load_error=f"The grader failed on this submission: {type(error).__name__}: {error}",

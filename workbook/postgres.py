@@ -373,7 +373,7 @@ def pytest_configure(config) -> None:
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Without --app-dir the graded folder is the suite's own checkpoint: its alembic.ini, if any, migrates."""
     if _session is not None and _session.graded is None and items:
-        from workbook.plugin import graded_folder
+        from workbook.plugin_state import graded_folder
 
         _session.graded = graded_folder(config, items[0].path)
 

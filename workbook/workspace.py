@@ -195,7 +195,7 @@ def progress(workspace: Path) -> dict[str, Progress]:
 
 
 def record(workspace: Path, lesson: Lesson, result) -> Progress:
-    """Remember a check's outcome (a grading.SuiteResult) for `workbook status`."""
+    """Remember a check's outcome (a suite_result.SuiteResult) for `workbook status`."""
     entry = Progress(
         passed=result.exit_code == 0,
         checks_passed=result.passed,

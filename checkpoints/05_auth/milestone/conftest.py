@@ -1,5 +1,6 @@
 """The lesson 05 suite's order. Its fixtures (people, reader, assert_turned_away, ...) are the plugin's:
-workbook/auth_fixtures.py, where Ada and Bob are signed up once and each test gets a copy of their database."""
+workbook/auth_fixtures.py, where Ada and Bob are signed up once and each test gets a copy of their database, and
+workbook/unauthorized.py (the 401 checks) and workbook/hash_timing.py (one_hash_seconds)."""
 
 from pathlib import Path
 

@@ -271,7 +271,7 @@ class BackgroundSuite:
         import json
         import subprocess
 
-        from workbook.grading import SuiteResult, _read_report
+        from workbook.suite_result import SuiteResult, _read_report
 
         if self.output is None:
             try:
