@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from workbook.appfiles import copy_app_folder
-from workbook.container import workers
+from workbook.image_server import workers
 from workbook.lessons import find_lesson
 from workbook.postgres import Throwaway, migrate
 from workbook.redis_server import ThrowawayRedis

@@ -26,9 +26,11 @@ import pytest
 
 from workbook import postgres, sandbox
 from workbook.appfiles import copy_app_folder
-from workbook.container import Built, StepFailed, carry_out, last_lines
+from workbook.built_image import Built, StepFailed
+from workbook.container import carry_out
 from workbook.dockerfile import Dockerfile, parse
 from workbook.fixtures import suite_lesson
+from workbook.image_server import last_lines
 from workbook.lessons import find_lesson
 from workbook.loader import COPY_NAME
 from workbook.sandbox import Limits
