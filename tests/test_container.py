@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from workbook.container import StepFailed, ignored, map_path, serving_command
+from workbook.build_context import ignored
+from workbook.built_image import StepFailed, map_path
 from workbook.dockerfile import parse
+from workbook.image_server import serving_command
 
 DOCKERFILE = """\
 # syntax=docker/dockerfile:1

@@ -10,7 +10,7 @@ import pytest
 
 from workbook.grading import run_suite
 from workbook.lessons import find_lesson
-from workbook.postgres import MISSING, PostgresMissing, Throwaway
+from workbook.postgres_throwaway import MISSING, PostgresMissing, Throwaway
 
 
 def test_the_server_runs_unprivileged_on_loopback_and_is_gone_after_stop():

@@ -17,9 +17,10 @@ import httpx
 import pytest
 
 from workbook.appfiles import copy_app_folder
-from workbook.container import workers
+from workbook.image_server import workers
 from workbook.lessons import find_lesson
-from workbook.postgres import Throwaway, migrate
+from workbook.postgres_session import migrate
+from workbook.postgres_throwaway import Throwaway
 from workbook.redis_server import ThrowawayRedis
 from workbook.server import free_port
 

@@ -1,9 +1,9 @@
 """Reading a Dockerfile without an engine (lesson 08): its stages, their instructions, what the image holds.
 
 `parse(text)` gives the stages in order; each keeps its base image, name, and instructions with ARG
-and ENV values substituted as Docker would (`$NAME`, `${NAME}`, `${NAME:-default}`). The facts a suite
-checks (the final stage's user, healthcheck, command, environment) are properties of `Dockerfile`.
-Nothing here runs anything: workbook.container carries out the Python steps.
+and ENV values substituted as Docker would (`$NAME`, `${NAME}`, `${NAME:-default}`: workbook.dockerfile_words).
+The facts a suite checks (the final stage's user, healthcheck, command, environment) are properties of
+`Dockerfile`. Nothing here runs anything: workbook.container carries out the Python steps.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-_VARIABLE = re.compile(
-    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?(?P<op>[-+])(?P<word>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
-)
+from workbook.dockerfile_words import env_pairs, strip_flags, substitute
+
 PYTHON_TOOLS = re.compile(r"^(python(\d(\.\d+)?)?|pip(\d(\.\d+)?)?|uv|uvx)$")
 # What compiles C: a runtime image should hold none of it.
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "clang", "make", "cmake", "python3-dev", "libpq-dev", "cargo", "rustc")
@@ -47,7 +46,7 @@ class Instruction:
     @property
     def body(self) -> str:
         """The arguments after the instruction's own --flags."""
-        return _strip_flags(self.text)[1]
+        return strip_flags(self.text)[1]
 
     @property
     def words(self) -> list[str]:
@@ -170,52 +169,6 @@ class Dockerfile:
         return problems
 
 
-def substitute(text: str, values: dict[str, str]) -> str:
-    """Docker's variable substitution: $NAME, ${NAME}, ${NAME:-default}, ${NAME:+alternative}."""
-
-    def replace(match: re.Match) -> str:
-        name = match["braced"] or match["plain"]
-        value = values.get(name)
-        if match["op"] == "-":
-            return value if value else substitute(match["word"], values)
-        if match["op"] == "+":
-            return substitute(match["word"], values) if value else ""
-        return value if value is not None else ""
-
-    return _VARIABLE.sub(replace, text)
-
-
-def env_pairs(body: str, values: dict[str, str]) -> dict[str, str]:
-    """ENV's NAME=value pairs (or the old `ENV NAME value`), each value substituted."""
-    try:
-        words = shlex.split(body, posix=True)
-    except ValueError:
-        words = body.split()
-    if words and "=" not in words[0]:  # ENV NAME the rest
-        name, _, rest = body.strip().partition(" ")
-        return {name: substitute(rest.strip(), values)}
-    pairs, known = {}, dict(values)
-    for word in words:
-        name, _, value = word.partition("=")
-        pairs[name] = known[name] = substitute(value, known)
-    return pairs
-
-
-def _strip_flags(text: str) -> tuple[list[str], str]:
-    """(['--from=builder', ...], the rest) for an instruction's leading --flags."""
-    flags, rest = [], text.lstrip()
-    while rest.startswith("--"):
-        flag, _, rest = rest.partition(" ")
-        while not flag.rstrip() or flag.count('"') % 2:  # a quoted value with spaces
-            more, _, rest = rest.partition(" ")
-            flag += " " + more
-            if not rest:
-                break
-        flags.append(flag)
-        rest = rest.lstrip()
-    return flags, rest
-
-
 def logical_lines(text: str) -> list[tuple[int, str]]:
     """(line number, instruction) with continuations joined and comments dropped."""
     escape = "\\"
@@ -249,7 +202,7 @@ def parse(text: str) -> Dockerfile:
         keyword, _, rest = instruction.partition(" ")
         keyword = keyword.upper()
         if keyword == "FROM":
-            flags, body = _strip_flags(rest)
+            flags, body = strip_flags(rest)
             words = substitute(body, global_args).split()
             base = words[0] if words else ""
             name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
@@ -263,7 +216,7 @@ def parse(text: str) -> Dockerfile:
                     name, _, default = word.partition("=")
                     global_args[name] = default
             continue
-        flags, body = _strip_flags(rest)
+        flags, body = strip_flags(rest)
         parsed = Instruction(
             keyword, substitute(rest, values) if keyword not in ("RUN", "CMD", "ENTRYPOINT") else rest, line
         )
@@ -281,12 +234,3 @@ def parse(text: str) -> Dockerfile:
         parsed.env = dict(values)
         stages[-1].instructions.append(parsed)
     return Dockerfile(stages, global_args)
-
-
-def mount_options(mount: str) -> dict[str, str]:
-    """`type=cache,target=/root/.cache/uv` as a dict."""
-    options = {}
-    for part in mount.split(","):
-        name, _, value = part.partition("=")
-        options[name.strip()] = value.strip()
-    return options

@@ -24,13 +24,18 @@ from pathlib import Path
 
 import pytest
 
-from workbook import postgres, sandbox
+from workbook import sandbox
 from workbook.appfiles import copy_app_folder
-from workbook.container import Built, StepFailed, carry_out, last_lines
+from workbook.built_image import Built, StepFailed
+from workbook.container import carry_out
 from workbook.dockerfile import Dockerfile, parse
 from workbook.fixtures import suite_lesson
+from workbook.image_server import last_lines
 from workbook.lessons import find_lesson
 from workbook.loader import COPY_NAME
+from workbook.postgres_server import Server
+from workbook.postgres_session import unique_name
+from workbook.postgres_throwaway import PostgresMissing, Throwaway
 from workbook.sandbox import Limits
 from workbook.testing import in_lesson_order
 
@@ -111,19 +116,19 @@ class Grading:
 
     def __init__(self, scratch: Path):
         self.scratch = scratch
-        self.throwaway = postgres.Throwaway()
-        self.server: postgres.Server | None = None
+        self.throwaway = Throwaway()
+        self.server: Server | None = None
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="workbook-08")
         self.images: dict[Path, Future] = {}
         self.suites: dict[tuple[Path, str], BackgroundSuite] = {}
 
-    def start_server(self) -> postgres.Server:
+    def start_server(self) -> Server:
         with self.lock:
             if self.server is None:
                 try:
                     self.server = self.throwaway.start()
-                except postgres.PostgresMissing as missing:
+                except PostgresMissing as missing:
                     pytest.exit(str(missing), returncode=1)
             return self.server
 
@@ -142,15 +147,15 @@ def grading(tmp_path_factory):
 
 
 @pytest.fixture
-def database_server(grading: Grading) -> postgres.Server:
+def database_server(grading: Grading) -> Server:
     """The session's throwaway PostgreSQL server (started by the first test that asks)."""
     return grading.start_server()
 
 
 @pytest.fixture
-def fresh_database(database_server: postgres.Server):
+def fresh_database(database_server: Server):
     """fresh_database() -> the URL (postgresql+psycopg://...) of a new, empty database."""
-    return lambda: database_server.create_database(postgres.unique_name("empty"))
+    return lambda: database_server.create_database(unique_name("empty"))
 
 
 # --- running the learner's tools in the sandbox -----------------------------------------------------------------
@@ -177,8 +182,8 @@ def alembic(workdir: Path):
 def migrated_database(grading: Grading, folder: Path) -> str:
     """A new database that `alembic upgrade head` migrated (raises AssertionError saying why not)."""
     server = grading.start_server()
-    url = server.create_database(postgres.unique_name("migrated"))
-    copy = copy_app_folder(folder, Path(grading.scratch) / postgres.unique_name("migrate") / COPY_NAME)
+    url = server.create_database(unique_name("migrated"))
+    copy = copy_app_folder(folder, Path(grading.scratch) / unique_name("migrate") / COPY_NAME)
     done = sandboxed([sys.executable, "-m", "alembic", "upgrade", "head"], copy, {"DATABASE_URL": url})
     shutil.rmtree(copy.parent, ignore_errors=True)
     assert done.ok, f"`alembic upgrade head` failed on an empty PostgreSQL database:\n{last_lines(done)}"
@@ -203,7 +208,7 @@ class Image:
 
 
 def build_image(grading: Grading, folder: Path) -> Image:
-    scratch = Path(grading.scratch) / postgres.unique_name("image")
+    scratch = Path(grading.scratch) / unique_name("image")
     context = copy_app_folder(folder, scratch / "context")
     try:
         text = (context / "Dockerfile").read_text(errors="replace")
@@ -302,7 +307,7 @@ def start_suite(grading: Grading, folder: Path, slug: str, options: list[str]) -
         if key not in grading.suites:
             server = grading.server
             extra = [*options, "--postgres-url", server.admin_url, "--postgres-app-password", server.app_password]
-            scratch = Path(grading.scratch) / postgres.unique_name(f"suite{slug[:2]}")
+            scratch = Path(grading.scratch) / unique_name(f"suite{slug[:2]}")
             grading.suites[key] = BackgroundSuite(find_lesson(slug), folder, extra, scratch)
         return grading.suites[key]
 

@@ -6,7 +6,8 @@ import secrets
 
 import httpx
 
-from workbook.container import ImageServer, StepFailed
+from workbook.built_image import StepFailed
+from workbook.image_server import ImageServer
 from workbook.testing import show
 
 START_SECONDS = 120  # several workers that compile their imports, on a busy machine

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.container import SERVERS, server_index
+from workbook.image_server import SERVERS, server_index
 
 
 def hadolint() -> str | None:
@@ -119,13 +119,12 @@ def test_the_dependencies_are_installed_from_the_lock(dockerfile, shipped):
 
 def install_commands(dockerfile):
     """(line, words, env) for every python/pip/uv command of every RUN, `python -m pip` read as `pip`."""
-    from workbook.container import Carrier
-    from workbook.dockerfile import substitute
+    from workbook.dockerfile_words import simple_commands, substitute
 
     for stage in dockerfile.stages:
         for step in stage.all("RUN"):
             form = step.exec_form
-            for words in [form] if form is not None else Carrier.segments(substitute(step.body, step.env)):
+            for words in [form] if form is not None else simple_commands(substitute(step.body, step.env)):
                 while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
                     words = words[1:]
                 if not words:

@@ -1,7 +1,7 @@
 """Alembic owns the schema: `alembic upgrade head` builds it on an empty PostgreSQL database, in the database
 DATABASE_URL names, and `alembic check` finds nothing in the models that the migrations lack."""
 
-from workbook.container import last_lines
+from workbook.image_server import last_lines
 from workbook.testing import database_tables
 
 
