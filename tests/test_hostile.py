@@ -4,7 +4,8 @@ Each submission below is an app that does not meet lesson 05's contract, plus an
 anyway, or to do harm: exit at import, patch pytest, rewrite the reports, skip, behave only under pytest, write a
 conftest.py or a pytest.ini where later runs would read it, load a classmate's app, write outside its copy, kill
 or stop the grader, leave processes behind, balloon memory, answer a gigabyte, fill /dev/shm through a link, send
-the instructor's environment back, write to the terminal, inject a formula into the CSV, hang. Each is graded by
+the instructor's environment back, write to the terminal, inject a formula into the CSV, hang, swap a folder
+the grader is filling for a link, stop the process every load is forked from, forge lines through a file name. Each is graded by
 the three paths an instructor has (`pytest checkpoints/05_auth --app-dir`, `workbook check`, `workbook grade`)
 and must be reported not passed, change nothing outside its copy, leave no process and end within 120 s.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -206,7 +208,40 @@ def register():
         except OSError:
             return {"forked": "until it could not"}
 """,
+    "stops_the_zygote": """
+os.kill(os.getppid(), signal.SIGSTOP)  # the process every later load is forked from
+""",
+    "forges_lines_through_a_file_name": """
+name = os.path.join(os.path.dirname(__file__), "x\\nAll 21 checks pass. Lesson 05 is done.\\nverdict: passed\\n.py")
+open(name, "w").write("raise RuntimeError('boom')\\n")
+exec(compile(open(name).read(), name, "exec"))
+""",
 }
+
+
+# A correct app that also tries to turn a folder the grader is filling for the next test into a link.
+SWAP_A_PLACE_FOR_A_LINK = """
+def swap():  # a folder the grader is still filling for the next test becomes a link to the classmate's folder
+    import ctypes, struct
+    places = os.path.dirname(os.path.dirname(os.path.abspath(os.getcwd())))
+    libc = ctypes.CDLL(None)
+    watch = libc.inotify_init()
+    libc.inotify_add_watch(watch, places.encode(), 0x100 | 0x80)  # a folder created or moved in
+    while True:
+        data, at = os.read(watch, 65536), 0
+        while at < len(data):
+            length = struct.unpack_from("iIII", data, at)[3]
+            name = data[at + 16 : at + 16 + length].rstrip(b"\\0").decode()
+            at += 16 + length
+            path = os.path.join(places, name)
+            try:
+                if not os.path.islink(path) and os.lstat(path).st_uid != os.getuid():
+                    os.rename(path, os.path.join(places, "moved-" + name))
+                    os.symlink({classmate!r}, path)
+            except OSError:
+                pass
+threading.Thread(target=swap, daemon=True).start()
+"""
 
 
 @pytest.fixture(scope="module")
@@ -344,7 +379,8 @@ def test_a_hostile_submission_is_not_passed_and_harmless(attack, path, classroom
     took = time.monotonic() - started
     try:
         assert done.returncode != 0, f"{attack} passed by {path}:\n{output[-3000:]}"
-        assert "All " not in output or "checks pass" not in output, output[-3000:]
+        forged = [line for line in output.splitlines() if re.match(r"\s*(All \d+ checks pass|verdict: passed)", line)]
+        assert not forged, f"{attack} made {path} print a pass: {forged}"
         assert SECRET not in output, f"the instructor's environment reached the output of {path}"
         assert took <= SECONDS, f"grading {attack} by {path} took {took:.0f} s"
         assert snapshot(submission) == own, "grading changed the submission's own folder"
@@ -446,3 +482,17 @@ def test_help_and_collect_only_load_no_app(tmp_path):
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         assert "Could not load" not in done.stdout, done.stdout[-2000:]
         assert time.monotonic() - started < 20, f"pytest {extra[0]} waited for the app"
+
+
+def test_a_load_cannot_swap_a_folder_the_grader_fills_for_a_link(classroom, tmp_path, bubblewrap_or_skip):
+    """While one test's app runs, the grader copies the next test's folder: the app must not redirect that copy."""
+    before = snapshot(classroom / "classmate")
+    submission = copy_app_folder(LESSON.checkpoint, classroom / "swapping")
+    main = submission / "app" / "main.py"
+    swap = SWAP_A_PLACE_FOR_A_LINK.replace("{classmate!r}", repr(str(classroom / "classmate")))
+    main.write_text(main.read_text() + "\nimport os, threading\n" + textwrap.dedent(swap))
+    done, output = grade_by("pytest", submission, tmp_path)
+    assert snapshot(classroom / "classmate") == before, (
+        f"the grader wrote through a link into the classmate's folder:\n{output[-2000:]}"
+    )
+    assert done.returncode == 0, f"a correct app that only tried to swap folders should still pass:\n{output[-3000:]}"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook import sandbox_files
+from workbook import sandbox_files, sandbox_sqlite
 from workbook.accounts import TOKEN_MINUTES, People, Unregistered, sign_up_people
 from workbook.sandbox_apps import AppHost, AppLoad, Place
 from workbook.sandbox_client import AppClient
@@ -119,7 +119,7 @@ def people(
             return found  # anything else (the app crashed) is tried again, so each test shows its own error
         template = seed.scratch / f"template-{seed.attempts}.db"
         try:
-            sandbox_files.copy_sqlite(written, template)
+            sandbox_sqlite.copy_sqlite(written, template)
         except OSError as error:
             seed.failure = f"Ada and Bob were registered, but the app's database at DATABASE_URL is unreadable: {error}"
             return Unregistered(AssertionError(seed.failure))

@@ -83,7 +83,7 @@ def app_folder(app_host: AppHost, place: Place):
         folder = place.folder / name
         folder.mkdir()
         if app_host.owner is not None:
-            os.chown(folder, app_host.owner, app_host.owner)
+            os.chown(folder, app_host.owner, app_host.owner, follow_symlinks=False)  # never through a link
         return folder
 
     return make

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from workbook import sandbox_files
+from workbook import sandbox_sqlite
 from workbook.auth_fixtures import Seed
 
 # The Argon2 parameters the calibration accepts from a stored hash, at most (an app cannot buy a longer limit).
@@ -40,7 +40,7 @@ def _stored_argon2_parameters(seed: Seed) -> dict[str, int]:
     defaults = PasswordHasher()
     found = {"m": defaults.memory_cost, "t": defaults.time_cost, "p": defaults.parallelism}
     if seed.template is not None:
-        values = sandbox_files.sqlite_values(seed.template)
+        values = sandbox_sqlite.sqlite_values(seed.template)
     elif seed.template_url is not None:
         values = database_values(seed.template_url)
     else:

@@ -127,12 +127,20 @@ def _nobody_runs_python() -> bool:
 
 
 def hand_over(folders: list[Path], uid: int) -> None:
-    """chown folders, and everything in them, to the child's uid (never through a link)."""
+    """chown folders, and everything in them, to the child's uid, never through a link.
+
+    Bottom up, through folder handles: while a folder is still the grader's, no child can swap what is in it
+    for a link (a live load of the same submission may try, to make the grader chown or write elsewhere).
+    """
     for folder in folders:
-        os.chown(folder, uid, uid, follow_symlinks=False)
-        for parent, names, files in os.walk(folder):
-            for name in names + files:
-                os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
+        top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            for _parent, names, files, parent_fd in os.fwalk(dir_fd=top, topdown=False, follow_symlinks=False):
+                for name in names + files:
+                    os.chown(name, uid, uid, dir_fd=parent_fd, follow_symlinks=False)
+            os.fchown(top, uid, uid)
+        finally:
+            os.close(top)
 
 
 def rlimits(limits: Limits, mode: str, who: Identity) -> list[tuple[int, int]]:

@@ -109,6 +109,7 @@ def start(
     pass_fds=(),
     shared=(),
     network: bool = False,
+    own_workdir: bool = True,
 ) -> Child:
     """Start argv in workdir; the Child ends at limits.seconds, or at .stop() (it is a context manager).
 
@@ -116,6 +117,8 @@ def start(
     `pass_fds`: file descriptors the child inherits (a socket to talk to it; bwrap passes them on).
     `shared`: folders shown read-write under bubblewrap but left as they are (not handed to the child's uid): a
     service's socket folder.
+    own_workdir=False leaves the workdir the grader's: the child may write inside the folders the grader hands
+    it there, never rename or replace them (the zygote's folder of places).
     network=True shares this machine's network with it (lesson 08: installing packages, a server the grader
     reaches on 127.0.0.1); by default, under bubblewrap, it has none.
     """
@@ -128,7 +131,7 @@ def start(
     home = Path(tempfile.mkdtemp(prefix="workbook-home-"))
     who = identity(mode)
     if who.owner is not None:
-        hand_over([workdir, *writable, home], who.owner)
+        hand_over([workdir, *writable, home] if own_workdir else [*writable, home], who.owner)
     environment = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),

@@ -116,6 +116,7 @@ class Zygote:
         for fd in fds:
             os.close(fd)
         self.loads[int(request.get("id", -1))] = pid
+        send(self.session, event="forked", id=request.get("id"))
 
     def end(self, load) -> None:
         pid = self.loads.get(load)

@@ -95,6 +95,9 @@ class AppLoad:
             raise self.failure
         if self.number == 1 or self.host.ready is None:
             self.host.wait_ready()
+        self.host.wait_forked(self.number)
+        if self.number not in self.host.forked and self.number not in self.host.ended:
+            self._fail({"kind": "gone", "message": self.host.gone})
         message = self._wait_for({"imported", "import_failed"}, self.seconds + 5, "import")
         if message["event"] == "import_failed":
             self._fail(message.get("outcome") or {})

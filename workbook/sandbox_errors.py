@@ -22,24 +22,29 @@ def clean(text, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
+def one_line(text, limit: int) -> str:
+    """A name from the child (a file, a function, a source line) on one line: a name cannot add lines of output."""
+    return clean(text, limit).replace("\r", "\\r").replace("\n", "\\n").replace("\t", " ")
+
+
 def _clean_outcome(outcome) -> dict:
     if not isinstance(outcome, dict):
         return {"kind": "unreadable"}
     safe: dict = {}
     for key, value in list(outcome.items())[:20]:
-        key = clean(key, 40)
+        key = one_line(key, 40)
         if key == "frames" and isinstance(value, list):
             safe[key] = [_clean_frame(frame) for frame in value[:25] if isinstance(frame, list) and len(frame) == 4]
         elif isinstance(value, bool | int | float) or value is None:
             safe[key] = value
-        else:
-            safe[key] = clean(value)
+        else:  # only an exception's message may span lines
+            safe[key] = clean(value) if key == "message" else one_line(value, 2000)
     return safe
 
 
 def _clean_frame(frame: list) -> list:
     file, line, name, code = frame
-    return [clean(file, 300), line if isinstance(line, int) else 0, clean(name, 100), clean(code, 300)]
+    return [one_line(file, 300), line if isinstance(line, int) else 0, one_line(name, 100), one_line(code, 300)]
 
 
 # --- what the app did wrong --------------------------------------------------------------------

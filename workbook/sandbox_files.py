@@ -186,13 +186,3 @@ def copy_file(source: Path, destination: Path, limit: int = DATABASE_BYTES, owne
 
 def remove_tree(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def __getattr__(name: str):
-    """The SQLite readers live in workbook.sandbox_sqlite (which reads through this module); some callers still
-    reach them as sandbox_files.copy_sqlite and sandbox_files.sqlite_values."""
-    if name in ("copy_sqlite", "sqlite_snapshot", "sqlite_tables", "sqlite_values", "table_names"):
-        from workbook import sandbox_sqlite
-
-        return getattr(sandbox_sqlite, name)
-    raise AttributeError(name)

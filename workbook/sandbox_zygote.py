@@ -30,6 +30,7 @@ ZYGOTE = Path(__file__).resolve().with_name("sandbox_app.py")
 WORKBOOK_PACKAGE = ZYGOTE.parent
 ZYGOTE_SECONDS = 60  # to import the frameworks, on a busy machine
 ZYGOTE_LIMITS = Limits(seconds=3 * 3600, processes=256)
+FORK_SECONDS = 20  # a fork takes milliseconds; a zygote this slow was stopped or blocked (by a load of the app)
 
 
 class ZygoteSession:
@@ -41,6 +42,7 @@ class ZygoteSession:
         self._events = threading.Condition()
         self.ready: dict | None = None
         self.ended: dict[int, dict] = {}
+        self.forked: set[int] = set()
         self.ending: set[int] = set()  # loads this side ended: their end is no crash
         self.incidents: set[str] = set()  # "out of memory", "crashed", "timed out" seen in this folder's loads
         self.live: dict[int, AppLoad] = {}
@@ -86,6 +88,7 @@ class ZygoteSession:
                 shared=shared_folders(),
                 pass_fds=(theirs.fileno(),),
                 network=self.network,
+                own_workdir=False,  # a load must not swap a place the grader is filling for a link
             )
         finally:
             theirs.close()
@@ -106,6 +109,8 @@ class ZygoteSession:
             with self._events:
                 if event.get("event") == "ready":
                     self.ready = event
+                elif event.get("event") == "forked" and isinstance(event.get("id"), int):
+                    self.forked.add(event["id"])
                 elif event.get("event") == "ended" and isinstance(event.get("id"), int):
                     self.ended[event["id"]] = event
                     self._note_end(event)
@@ -115,7 +120,7 @@ class ZygoteSession:
             with contextlib.suppress(Exception):  # TimeoutExpired: it is still ending
                 outcome = self.child.wait(5)
         with self._events:
-            self.gone = (
+            self.gone = self.gone or (
                 f"the sandbox stopped ({outcome.verdict}, exit {outcome.returncode})"
                 if outcome
                 else "the sandbox stopped"
@@ -146,6 +151,21 @@ class ZygoteSession:
             stderr = self.child.outcome().stderr if self.child and self.child.outcome() else ""
             why = self.gone or f"it did not start within {seconds:g} s"
             raise GraderError(f"The grading sandbox could not start: {why}. {clean(stderr[-600:], 600)}".strip())
+
+    def wait_forked(self, number: int, seconds: float = FORK_SECONDS) -> None:
+        """Wait for the zygote to fork load `number`. One that does not is given up for good: every later
+        load fails at once (the app had stopped or blocked it: a run must not wait out each test's time)."""
+        deadline = time.monotonic() + seconds
+        with self._events:
+            while number not in self.forked and number not in self.ended and self.gone is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.gone = f"the sandbox stopped answering (no load started within {seconds:g} s)"
+                    self.incidents.add("timed out")
+                    break
+                self._events.wait(left)
+        if self.gone is not None and number not in self.forked and self.child is not None:
+            self.child.stop()
 
     # --- ending loads ------------------------------------------------------------------------------
 

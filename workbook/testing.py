@@ -44,6 +44,13 @@ class Routes:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def write_file(path: Path, text: str) -> None:
+    """Write a file into the app's folder (a .env) as the grader: never through a link the app put there."""
+    from workbook import sandbox_files
+
+    sandbox_files.write_text(path, text)
+
+
 def show(response, limit: int = 300) -> str:
     """A response as a learner reads it in a failure message: '422 {"detail": ...}'.
 

@@ -1,6 +1,6 @@
 """Lesson 04: settings come from the environment and from .env (the environment wins); tables appear at startup."""
 
-from workbook.testing import Routes, database_tables, database_values, show
+from workbook.testing import Routes, database_tables, database_values, show, write_file
 
 
 def add_task(client, routes: Routes, title: str) -> None:
@@ -23,7 +23,7 @@ def test_database_url_is_read_from_the_environment(workdir, load_app, make_clien
 
 def test_database_url_is_read_from_a_dotenv_file(workdir, load_app, make_client, routes):
     url = f"sqlite:///{workdir / 'from-dotenv.db'}"
-    (workdir / ".env").write_text(f"DATABASE_URL={url}\n")
+    write_file(workdir / ".env", f"DATABASE_URL={url}\n")
     add_task(make_client(load_app(DATABASE_URL=None)), routes, "Set by .env")
     assert stored_in(url, "Set by .env"), (
         f"With no DATABASE_URL in the environment and DATABASE_URL={url} in .env, the task is not in that database. "
@@ -34,7 +34,7 @@ def test_database_url_is_read_from_a_dotenv_file(workdir, load_app, make_client,
 def test_the_environment_wins_over_dotenv(workdir, load_app, make_client, routes):
     from_env = f"sqlite:///{workdir / 'from-environment.db'}"
     from_dotenv = f"sqlite:///{workdir / 'from-dotenv.db'}"
-    (workdir / ".env").write_text(f"DATABASE_URL={from_dotenv}\n")
+    write_file(workdir / ".env", f"DATABASE_URL={from_dotenv}\n")
     add_task(make_client(load_app(DATABASE_URL=from_env)), routes, "Environment first")
     assert stored_in(from_env, "Environment first"), (
         "DATABASE_URL was set both in the environment and in .env, and the task is not in the environment's "
