@@ -83,7 +83,7 @@ class SuiteStub:
         self.results = {}
         self.calls = []
 
-    def __call__(self, lesson, app_dir, extra_args=(), timeout=300):
+    def __call__(self, lesson, app_dir, extra_args=(), timeout=300, keeps=False):
         self.calls.append((lesson.slug, app_dir, tuple(extra_args)))
         return self.results.get(app_dir.name, self.result)
 

@@ -245,6 +245,19 @@ def test_status_lists_every_lesson_with_its_latest_check(runner, course, workspa
     assert "Hello" in result.output and "failing (2 of 3)" in result.output
 
 
+def test_status_says_when_the_app_could_not_load(runner, course, workspace):
+    ws.record(workspace, lessons.find_lesson("02"), BROKEN)
+    assert cli.status_rows(workspace)[1][2] == "could not load"
+
+
+def test_q_at_next_hint_stops_cleanly(runner, course, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_interactive", lambda: True)
+    result = runner.invoke(cli.app, ["hint", "02"], input="\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "Hint 1 of 2" in result.output and "Hint 2 of 2" not in result.output
+    assert "Error" not in result.output and "Aborted" not in result.output
+
+
 # --- serve ---------------------------------------------------------------------------------------
 
 

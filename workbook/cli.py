@@ -16,8 +16,8 @@ from rich.table import Table
 from workbook import workspace as ws
 from workbook.hints import Hint, hints
 from workbook.lessons import Lesson, UnknownLesson, all_lessons, find_lesson, workspace_dir
-from workbook.notebook import summary
 from workbook.server import uvicorn_command
+from workbook.summary import summary
 
 app = typer.Typer(
     help="The FastAPI workbook: start a lesson, check your app, get hints, grade submissions.",
@@ -132,19 +132,49 @@ def check(
     app_dir: Annotated[
         Path | None, typer.Option("--app-dir", help="Check the app in DIR instead of the workspace.")
     ] = None,
+    every: Annotated[bool, typer.Option("--all", help="List every failing check, one line each.")] = False,
 ) -> None:
-    """Grade the workspace against lesson NN's milestone suite."""
-    from workbook.grading import run_suite
-
+    """Grade the workspace against lesson NN's milestone suite and the earlier suites its app keeps."""
     lesson = graded_lesson_or_exit(lesson_name)
     folder = app_dir.resolve() if app_dir else existing_workspace()
     if app_dir and not folder.is_dir():
         raise fail(f"No folder at {app_dir}. Pass the folder that holds app/.")
-    result = run_suite(lesson, folder)
-    if app_dir is None:
-        ws.record(folder, lesson, result)
-    say(summary(lesson, result), style="green" if result.exit_code == 0 else None)
+    result = check_and_record(lesson, folder, record=app_dir is None)
+    say(summary(lesson, result, every=every), style="green" if result.exit_code == 0 else None)
     raise typer.Exit(exit_code(result))
+
+
+def check_and_record(lesson: Lesson, folder: Path, record: bool = True):
+    """The check `workbook check` and `workbook watch` run: the lesson's suite and its keeps."""
+    from workbook.grading import check_lesson
+
+    result = check_lesson(lesson, folder)
+    if record:
+        ws.record(folder, lesson, result)
+    return result
+
+
+# --- watch ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def watch(
+    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson whose milestone to check.")],
+) -> None:
+    """Check lesson NN again whenever a file of the workspace changes (Ctrl-C stops)."""
+    from workbook.watch import watch_and_check
+
+    lesson = graded_lesson_or_exit(lesson_name)
+    workspace = existing_workspace()
+
+    def check_once() -> None:
+        result = check_and_record(lesson, workspace)
+        say(summary(lesson, result), style="green" if result.exit_code == 0 else None)
+
+    try:
+        watch_and_check(workspace, check_once, say)
+    except KeyboardInterrupt:  # pressed during a check
+        say("Stopped watching.")
 
 
 # --- hint ----------------------------------------------------------------------------------------
@@ -170,8 +200,20 @@ def walk_hints(found: list[Hint], interactive: bool) -> None:
             typer.prompt("Press Enter to see the answer", default="", show_default=False, prompt_suffix=" ")
         show(hint.answer or "(This hint has no answer.)")
         console.print()
-        if interactive and number < len(found) and not typer.confirm("Next hint?", default=True):
+        if interactive and number < len(found) and not wants_more():
             return
+
+
+def wants_more() -> bool:
+    """ "Next hint? [Y/n/q]": Enter or y for more; n or q (or Ctrl-D) to stop."""
+    while True:
+        try:
+            answer = typer.prompt("Next hint? [Y/n/q]", default="y", show_default=False).strip().lower()
+        except (typer.Abort, EOFError):
+            return False
+        if answer in ("y", "yes", "n", "no", "q", "quit"):
+            return answer.startswith("y")
+        say("Answer y (or Enter) for the next hint, n or q to stop.")
 
 
 @app.command()
@@ -223,7 +265,13 @@ def status_rows(workspace: Path) -> list[tuple[str, str, str, str]]:
         if entry is None:
             rows.append((lesson.number, lesson.title, "not yet", ""))
             continue
-        result = "passed" if entry.passed else f"failing ({entry.checks_passed} of {entry.checks_total})"
+        result = (
+            "passed"
+            if entry.passed
+            else "could not load"
+            if not entry.loaded
+            else f"failing ({entry.checks_passed} of {entry.checks_total})"
+        )
         rows.append((lesson.number, lesson.title, result, entry.when.replace("T", " ")))
     return rows
 

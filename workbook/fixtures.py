@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from workbook import keeps
 from workbook.appfiles import SUITE_FOLDER
 from workbook.lessons import Course, Lesson
 from workbook.plugin_state import AFTER_A_HANG, HUNG, graded_folder, host_for
@@ -39,7 +40,7 @@ def suite_lesson(test_path: Path) -> Lesson | None:
 @pytest.fixture
 def routes(request: pytest.FixtureRequest) -> Routes:
     """The contract's URLs: under --api-prefix when given, else where the suite's own lesson has them."""
-    chosen = request.config.getoption("api_prefix")
+    chosen = keeps.option(request, "api_prefix")
     if not chosen:
         lesson = suite_lesson(request.path)
         chosen = lesson.api_prefix if lesson else ""
@@ -143,20 +144,22 @@ def make_client(request: pytest.FixtureRequest, start_served, request_time_limit
     """make_client(app=None, *, raise_server_exceptions=True) -> a client of a started app (its lifespan ran).
 
     `app`: an AppLoad from load_app(); None loads the app afresh. Clients close, and loads end, after the test.
+    With --as-user (for this test's suite: workbook.keeps), each client acts as Ada (workbook.keeps.signed_in).
     """
-    as_user = request.config.getoption("as_user")
+    as_user = keeps.option(request, "as_user")
 
     def make(app: AppLoad | None = None, *, raise_server_exceptions: bool = True) -> AppClient:
+        token = keeps.signed_in(request) if as_user else None  # before the load: her database and SECRET_KEY
         app = start_served() if app is None else app
         client = app.client(
             raise_server_exceptions=raise_server_exceptions, time_limit=request_time_limit, on_timeout=mark_hung
         )
         if as_user:
-            from workbook.testing import sign_in_grader
-
-            sign_in_grader(client, routes)
+            keeps.act_as(client, token)
+        make.clients.append(client)  # their requests are what a failure's diagnosis reads (workbook.failures)
         return client
 
+    make.clients = []
     return make
 
 
@@ -177,7 +180,7 @@ def start_served(app_host: AppHost, place: Place, grading_env: dict[str, str], a
 def client(request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung):
     """A client of the app, loaded and started at its first request: every fixture of the test has run by then
     (the settings, a seeded database), whatever the order the test names them in."""
-    as_user = request.config.getoption("as_user")
+    as_user = keeps.option(request, "as_user")
     lazy: AppClient
 
     def connect() -> Path:
@@ -191,10 +194,10 @@ def client(request: pytest.FixtureRequest, start_served, request_time_limit: flo
         started.clients.append(lazy)
         return started.socket_path
 
-    def signed_in(each: AppClient) -> None:
-        from workbook.testing import sign_in_grader
+    token = keeps.signed_in(request) if as_user else None  # now: her database and SECRET_KEY before the load
 
-        sign_in_grader(each, routes)
+    def signed_in(each: AppClient) -> None:
+        keeps.act_as(each, token)
 
     lazy = AppClient(
         connect, time_limit=request_time_limit, on_timeout=mark_hung, on_start=signed_in if as_user else None

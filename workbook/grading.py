@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from workbook.keeps import merged, separate_keeps, suite_arguments
 from workbook.lessons import Lesson
 from workbook.suite_result import SuiteResult, read_result
 
@@ -30,12 +31,17 @@ LONG_RUN_SECONDS = 300  # lesson 06's: it runs the learner's tests on the refere
 OUTPUT_CHARACTERS = 200_000
 
 
-def suite_command(lesson: Lesson, app_dir: Path, extra_args=()) -> list[str]:
+def suite_command(lesson: Lesson, app_dir: Path, extra_args=(), keeps: bool = False) -> list[str]:
     """pytest on the lesson's suite, configured by the workbook alone: `-c grading.ini`, the course as its root,
-    no conftest.py above the suite, and the folder given as --app-dir=PATH (one word: never read as a test path)."""
+    no conftest.py above the suites, and the folder given as --app-dir=PATH (one word: never read as a test path).
+
+    keeps: the earlier suites its app keeps too, in the same process (workbook.keeps.suite_arguments)."""
+    suites = suite_arguments(lesson) if keeps else [str(lesson.suite)]
+    paths = [Path(each) for each in suites if not each.startswith("--")]
+    above = Path(os.path.commonpath(paths)) if len(paths) > 1 else lesson.suite  # checkpoints/: no conftest.py
     return [
-        sys.executable, "-m", "pytest", str(lesson.suite), f"--app-dir={Path(app_dir).resolve()}",
-        "-c", str(GRADING_INI), f"--rootdir={lesson.course.root}", f"--confcutdir={lesson.suite}",
+        sys.executable, "-m", "pytest", *suites, f"--app-dir={Path(app_dir).resolve()}",
+        "-c", str(GRADING_INI), f"--rootdir={lesson.course.root}", f"--confcutdir={above}",
         *FAST_PYTEST, *extra_args,
     ]  # fmt: skip
 
@@ -63,9 +69,24 @@ def grading_environment() -> dict[str, str]:
     return env
 
 
-def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | None = None) -> SuiteResult:
-    """Grade app_dir against lesson's milestone suite; never raises for a broken app."""
-    timeout = run_seconds(lesson) if timeout is None else timeout
+def check_lesson(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | None = None) -> SuiteResult:
+    """What `workbook check` and `lesson.check()` run: the lesson's suite and the earlier suites its app keeps, in
+    one pytest process (one zygote, the spares, one sign-up of Ada and Bob; workbook.keeps). A kept suite that
+    needs options of its own beyond --api-prefix and --as-user runs after, in a process of its own."""
+    result = run_suite(lesson, app_dir, extra_args, timeout, keeps=True)
+    for slug, options in separate_keeps(lesson):
+        if result.load_error:
+            break
+        result = merged(result, run_suite(lesson.course.find(slug), app_dir, [*extra_args, *options], timeout))
+    return result
+
+
+def run_suite(
+    lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | None = None, keeps: bool = False
+) -> SuiteResult:
+    """Grade app_dir against lesson's milestone suite (keeps: and the earlier ones its app keeps, in the same
+    process); never raises for a broken app."""
+    timeout = (run_seconds(lesson) * (2 if keeps else 1)) if timeout is None else timeout
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="workbook-grade-", dir=scratch_parent()) as scratch:
         report = Path(scratch) / "report.json"
@@ -74,7 +95,7 @@ def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | Non
         host = _start_host(app_dir, network="--postgres" in extra_args)
         handed, fd = host.handoff() if host is not None else (None, None)
         extra = [*extra_args, *own, *([f"--workbook-host={handed}"] if handed else [])]
-        command = suite_command(lesson, app_dir, extra)
+        command = suite_command(lesson, app_dir, extra, keeps=keeps)
         try:
             process = subprocess.Popen(
                 command,
@@ -102,7 +123,9 @@ def run_suite(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | Non
             if host is not None:
                 host.close(wait=0.2)  # pytest is done with it: no need to wait long for it to go
         output = (stdout + stderr)[-OUTPUT_CHARACTERS:]
-        return read_result(report, process.returncode, timed_out, timeout, output, time.monotonic() - started)
+        result = read_result(report, process.returncode, timed_out, timeout, output, time.monotonic() - started)
+        result.lesson = lesson.slug
+        return result
 
 
 def _start_host(app_dir: Path, network: bool = False):

@@ -120,14 +120,21 @@ class RequestTimedOut(AssertionError):
 
 
 def with_time_limit(app, seconds: float):
-    """Wrap an ASGI app so a request it does not answer within `seconds` fails instead of hanging."""
+    """Wrap an ASGI app so a request it does not answer within `seconds` fails instead of hanging.
+
+    Every request is recorded on the way (workbook.evidence_live: what the diagnoses of a failure read, as .exchanges).
+    """
+    from workbook.evidence_live import Recording
+
+    recorded = Recording(app)
 
     async def limited(scope, receive, send):
         if scope["type"] != "http":
             return await app(scope, receive, send)
-        call = asyncio.ensure_future(app(scope, receive, send))
+        call = asyncio.ensure_future(recorded(scope, receive, send))
         done, _ = await asyncio.wait({call}, timeout=seconds)
         if not done:
+            recorded.unanswered(scope)  # where it waits, for the diagnoses
             call.cancel()  # a sync handler stuck in a worker thread is abandoned, not awaited
             raise RequestTimedOut(
                 f"{scope['method']} {scope['path']} did not answer within {seconds:g} s. "
@@ -136,6 +143,7 @@ def with_time_limit(app, seconds: float):
         return call.result()
 
     limited.app = app
+    limited.exchanges = recorded.exchanges
     return limited
 
 

@@ -11,12 +11,12 @@ import atexit
 import os
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 from workbook import workspace as ws
 from workbook.lessons import Lesson, find_lesson, workspace_dir
 from workbook.server import Server, ServerDidNotStart, free_port  # noqa: F401 (cells and tests use them from here)
+from workbook.summary import summary
 
 REQUEST_SECONDS = 15
 
@@ -54,25 +54,30 @@ def install_marker_transformer(shell=None) -> bool:
 
 
 def app_error_report(error: BaseException, workspace: Path) -> str | None:
-    """An error that came from the learner's files, told with those frames only; None otherwise."""
-    workspace = Path(workspace).resolve()
+    """An error that came from the learner's app, told with their frames only and the diagnosis of a known
+    mistake (workbook.diagnoses); None for anything else (IPython shows it as usual)."""
+    from workbook.diagnoses import diagnose, short_message
+    from workbook.evidence import under
+    from workbook.evidence_live import from_exception
 
-    def relative(filename: str | None) -> str | None:
-        try:
-            return str(Path(filename).resolve().relative_to(workspace)) if filename else None
-        except ValueError:
-            return None
-
+    relative = under(workspace)
     if isinstance(error, SyntaxError) and relative(error.filename):
         text = (error.text or "").strip()
         return f"{relative(error.filename)}, line {error.lineno}: SyntaxError: {error.msg}" + (
             f"\n    {text}" if text else ""
         )
-    frames = [(relative(f.filename), f) for f in traceback.extract_tb(error.__traceback__)]
-    shown = [f"  {where}, line {f.lineno}, in {f.name}\n    {(f.line or '').strip()}" for where, f in frames if where]
-    if not shown:
+    evidence = from_exception(error, relative)
+    found = diagnose(evidence)
+    shown = [
+        f"  {f.file}, line {f.line}, in {f.function}" + (f"\n    {f.code}" if f.code else "") for f in evidence.mine
+    ]
+    if not shown and found is None and evidence.request is None:
         return None
-    return f"Your app raised {type(error).__name__}: {error}\n" + "\n".join(shown)
+    message = short_message(evidence.error, evidence.message, evidence.problems)
+    lines = [f"Your app raised {evidence.error}: {message}", *shown]
+    if evidence.request is not None:
+        lines.insert(1, f"  (answering {evidence.request.method} {evidence.request.path})")
+    return "\n".join(lines + ([f"Diagnosis: {found.text}"] if found else []))
 
 
 def install_app_error_handler(workspace: Path, shell=None) -> bool:
@@ -192,13 +197,13 @@ class LessonSession:
             )
 
     def check(self) -> None:
-        """Run this lesson's milestone suite on the workspace and print a short summary."""
-        from workbook.grading import run_suite
+        """Run this lesson's milestone suite, and the earlier ones its app keeps, on the workspace; print a summary."""
+        from workbook.grading import check_lesson
 
         if not self.lesson.suite.is_dir():
             print(f"Lesson {self.lesson.number} has no milestone suite: there is nothing to check.")
             return
-        result = run_suite(self.lesson, self.workspace)
+        result = check_lesson(self.lesson, self.workspace)
         ws.record(self.workspace, self.lesson, result)
         print(summary(self.lesson, result))
 
@@ -206,31 +211,3 @@ class LessonSession:
         self._close_client()
         for server in self._servers:
             server.stop()
-
-
-def summary(lesson: Lesson, result) -> str:
-    """The learner's summary of a SuiteResult, in plain text."""
-    from workbook import verdicts
-
-    if result.verdict == verdicts.TIMED_OUT:
-        return f"{result.passed} of {result.total} checks pass, then the check ran out of time.\n{result.load_error}"
-    if result.verdict == verdicts.GRADER_ERROR:
-        return f"The check could not run (the grader failed, not your app).\n{result.load_error}"
-    if result.load_error:
-        return f"No checks ran: the app could not load.\n{result.load_error}"
-    if result.verdict in (verdicts.CRASHED, verdicts.OUT_OF_MEMORY) and result.failures:
-        how = "ran out of memory" if result.verdict == verdicts.OUT_OF_MEMORY else "stopped (crashed)"
-        first = result.failures[0]
-        return (
-            f"{result.passed} of {result.total} checks pass; your app {how} on the way.\n"
-            f"First failure: {first.test}\n{first.message}"
-        )
-    if result.verdict == verdicts.PASSED:
-        return (
-            f"All {result.total} checks pass. Lesson {lesson.number} is done.\n"
-            "This is the same suite your instructor runs; there are no hidden tests."
-        )
-    if result.failures:
-        first = result.failures[0]
-        return f"{result.passed} of {result.total} checks pass.\nFirst failure: {first.test}\n{first.message}"
-    return f"The check could not run (pytest exit code {result.exit_code})."

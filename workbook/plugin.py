@@ -52,6 +52,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--api-prefix", default="", help="prefix for suites whose routes move later, e.g. /api/v1")
     group.addoption("--as-user", action="store_true", help="every client signs in as a registered user (lesson 05 on)")
+    group.addoption(
+        "--suite-options",
+        action="append",
+        default=[],
+        metavar="SLUG=OPTIONS",
+        help="options for one suite only, e.g. '02_requests_and_validation=--api-prefix /api/v1 --as-user' (keeps)",
+    )
     group.addoption("--request-timeout", type=float, default=15.0, help="seconds a request may take before it fails")
     group.addoption("--workbook-report", default=None, help="write the results as JSON to this file")
     group.addoption("--workbook-host", default=None, help=argparse_suppress())

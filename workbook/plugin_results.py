@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from workbook import verdicts
+from workbook.failures import KIND_PROPERTY
 from workbook.plugin_state import (
     EXPECTED,
     GRADER_ERRORS,
@@ -144,8 +145,10 @@ class ResultRecorder:
         known = results.get(report.nodeid)
         if report.failed:
             if known is None or known["outcome"] != "failed":
+                kind = dict(report.user_properties).get(KIND_PROPERTY, "answer")  # workbook.diagnoses.KINDS
                 results[report.nodeid] = {
                     "nodeid": report.nodeid, "name": name, "outcome": "failed", "message": str(report.longrepr),
+                    "kind": kind,
                 }  # fmt: skip
         elif report.skipped:
             if known is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from workbook import loader
-from workbook.failures import explain_failure
+from workbook.failures import KIND_PROPERTY, explained
 from workbook.plugin_state import GRADER_ERRORS, HOSTS, HUNG, graded_folder, is_milestone
 
 # --- the next test's app, loaded meanwhile -----------------------------------------------------------
@@ -58,16 +58,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     ]
     from workbook.sandbox_apps import clean
 
+    text, kind = explained(item, excinfo)
     return pytest.TestReport(
         item.nodeid,
         item.location,
         dict.fromkeys(item.keywords, 1),
         "failed",
-        clean(explain_failure(item, excinfo), 8000),  # it quotes the app: no control characters, not too long
+        clean(text, 8000),  # it quotes the app: no control characters, not too long
         call.when,
         sections,
         call.duration,
         call.start,
         call.stop,
-        user_properties=item.user_properties,
+        user_properties=[*item.user_properties, (KIND_PROPERTY, kind)],  # how basic it is (workbook.diagnoses)
     )

@@ -15,6 +15,8 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from workbook import sandbox_files
+from workbook.diagnoses import diagnose
+from workbook.evidence import from_report, in_learner_terms
 from workbook.lessons import current_course
 from workbook.loader import display_path
 
@@ -121,7 +123,9 @@ def explain_outcome(
         return f"{head} its process sent something the grader cannot read {when}."
     if kind == "stopped":
         return f"{head} the server stopped {when} without saying why: {_last_line(log)}"
-    return f"{head} {outcome.get('type')}: {outcome.get('message')} {when}{_learner_frame(outcome.get('frames'))}."
+    said = f"{head} {outcome.get('type')}: {in_learner_terms(str(outcome.get('message')))} {when}{_learner_frame(outcome.get('frames'))}."
+    found = diagnose(from_report(outcome))  # a known mistake (workbook.diagnoses): its cause and fix
+    return f"{said}\nDiagnosis: {found.text}" if found else said
 
 
 def _how_it_ended(outcome: dict) -> str:

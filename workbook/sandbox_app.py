@@ -17,8 +17,8 @@ files), in the response header `x-workbook-raised`. The grader decides what to d
 The zygote ends every load it is asked to end, or when the session closes (the grader is gone): then it ends them all
 and exits. Standard library and the frameworks only: this file and its pieces import nothing of workbook, nor
 pytest, and a load removes what it can of them from sight (their modules, the command line) before it imports the
-app. The pieces, next to this file: sandbox_report (messages, what the app raised, the served app), sandbox_load
-(one load), sandbox_warm_up and sandbox_warm_apps (what the zygote imports and runs before it forks).
+app. The pieces, next to this file: sandbox_report (messages, what the app raised, the served app), sandbox_evidence
+(what the diagnoses read of it), sandbox_load (one load), sandbox_warm_up and sandbox_warm_apps (what the zygote imports and runs before it forks).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import traceback
 # and it is there only for this import: it holds workbook's own modules, one named as a framework is (limits).
 # -I also ignores PYTHONDONTWRITEBYTECODE: write no bytecode next to them.
 HERE = os.path.dirname(os.path.abspath(__file__))
-PIECES = ("sandbox_report", "sandbox_load", "sandbox_warm_up", "sandbox_warm_apps")
+PIECES = ("sandbox_evidence", "sandbox_report", "sandbox_load", "sandbox_warm_up", "sandbox_warm_apps")
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 try:

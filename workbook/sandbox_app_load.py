@@ -139,6 +139,23 @@ class AppLoad:
         self.clients.append(client)
         return client
 
+    def stacks(self, seconds: float = 2.0) -> list[list]:
+        """Where the serving app's threads wait ([file, line, function, code, mine] each; see
+        sandbox_evidence.stuck_frames): asked when a request did not answer in time. [] when it cannot tell."""
+        if not self.serving or self._ended:
+            return []
+        try:
+            self.control.send(json.dumps({"op": "stacks"}).encode())
+            message = self._receive(seconds)
+        except (OSError, TimeoutError):
+            return []
+        frames = message.get("frames") if message and message.get("event") == "stacks" else None
+        return (
+            [each for each in frames[:40] if isinstance(each, list) and len(each) == 5]
+            if isinstance(frames, list)
+            else []
+        )
+
     def stopped_how(self) -> str:
         """Why requests to this load fail at the transport: it ended, and how, if known."""
         status = self.host.ended_status(self.number, 0.5)

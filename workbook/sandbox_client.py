@@ -15,7 +15,14 @@ import time
 import httpx
 
 from workbook.loader import RequestTimedOut
-from workbook.sandbox_errors import RAISED_HEADER, RESPONSE_BYTES, AppRaised, AppStopped, ResponseTooLarge
+from workbook.sandbox_errors import (
+    RAISED_HEADER,
+    RESPONSE_BYTES,
+    ROUTING_HEADER,
+    AppRaised,
+    AppStopped,
+    ResponseTooLarge,
+)
 
 USER_AGENT = "curl/8.5.0"
 BASE_URL = "http://localhost:8000"
@@ -86,6 +93,7 @@ class AppClient(httpx.Client):
         self.on_timeout = on_timeout
         self.load = load
         self._on_start = on_start
+        self.exchanges: list = []  # an evidence.Exchange for each request: what a failure's diagnosis reads
         super().__init__(
             transport=_LoadTransport(connect, time_limit),
             base_url=BASE_URL,
@@ -106,6 +114,8 @@ class AppClient(httpx.Client):
         try:
             response = super().send(request, **kwargs)
         except httpx.TimeoutException:
+            stuck = self.load.stacks() if self.load is not None else []  # where it waits, before it is ended
+            self._note(request, None, stuck=stuck)
             if self.on_timeout is not None:
                 self.on_timeout()
             raise RequestTimedOut(
@@ -118,15 +128,31 @@ class AppClient(httpx.Client):
             if self.load is not None and self.load.host is not None and self.load.number not in self.load.host.ending:
                 self.load.host.incidents.add("out of memory" if "memory" in how else "crashed")
             raise AppStopped(f"{what} got no answer: {how} ({type(error).__name__}).") from None
+        routing = response.headers.get(ROUTING_HEADER)
+        if routing is not None:
+            del response.headers[ROUTING_HEADER]
         raised = response.headers.get(RAISED_HEADER)
+        report = None
         if raised is not None:
             del response.headers[RAISED_HEADER]
             report = _decode(raised)
             if report.get("out_of_memory") and self.load is not None and self.load.host is not None:
                 self.load.host.incidents.add("out of memory")  # the run's verdict says so, if tests fail
-            if self.raise_server_exceptions:
-                raise AppRaised(report, what)
+        exchange = self._note(request, response.status_code, report, _decode(routing) if routing else None)
+        if report is not None and self.raise_server_exceptions:
+            error = AppRaised(report, what)
+            error.exchange = exchange
+            raise error
         return response
+
+    def _note(self, request: httpx.Request, status, report: dict | None = None, routing=None, stuck=()):
+        """Record one request (evidence.Exchange); the last 200 are kept."""
+        from workbook.evidence import exchange_of
+
+        exchange = exchange_of(request.method, request.url.path, status, report, routing, stuck)
+        self.exchanges.append(exchange)
+        del self.exchanges[:-200]
+        return exchange
 
 
 def _decode(header: str) -> dict:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 RESPONSE_BYTES = 32 * 2**20
 RAISED_HEADER = "x-workbook-raised"
+ROUTING_HEADER = "x-workbook-routing"  # sandbox_report.ROUTING_HEADER: on a 404 or 405, which route took it
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -34,12 +35,23 @@ def _clean_outcome(outcome) -> dict:
     for key, value in list(outcome.items())[:20]:
         key = one_line(key, 40)
         if key == "frames" and isinstance(value, list):
-            safe[key] = [_clean_frame(frame) for frame in value[:25] if isinstance(frame, list) and len(frame) == 4]
+            safe[key] = [_clean_frame(frame) for frame in value[:26] if isinstance(frame, list) and len(frame) == 4]
+        elif key in ("problems", "chain", "names") and isinstance(value, list):  # what the diagnoses read
+            safe[key] = clean_data(value)
         elif isinstance(value, bool | int | float) or value is None:
             safe[key] = value
         else:  # only an exception's message may span lines
             safe[key] = clean(value) if key == "message" else one_line(value, 2000)
     return safe
+
+
+def clean_data(value, depth: int = 0):
+    """A list of lists of names and messages from the child (sandbox_evidence's), each string cleaned."""
+    if isinstance(value, list) and depth < 3:
+        return [clean_data(each, depth + 1) for each in value[:300]]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return clean(value, 600) if depth > 1 else one_line(value, 300)
 
 
 def _clean_frame(frame: list) -> list:

@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 
+from sandbox_evidence import stuck_frames
 from sandbox_report import Watched, as_text, describe, receive, send
 
 
@@ -149,11 +150,14 @@ class Load:
             send(self.control, event="startup_failed", outcome=served.startup_error or {"kind": "stopped"})
 
     def end_with_the_grader(self) -> None:
-        """The grader closing the control socket ends the load (the zygote ends it anyway)."""
+        """The grader closing the control socket ends the load (the zygote ends it anyway); meanwhile it may ask
+        where the threads wait (a request that did not answer in time: what the diagnoses read)."""
         while True:
             message, _fds = receive(self.control)
             if message is None:
                 os._exit(0)
+            if message.get("op") == "stacks":
+                send(self.control, event="stacks", frames=stuck_frames(self.root))
 
 
 async def _warm_this_process() -> None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import traceback
 
+from sandbox_evidence import add_evidence, as_text, relative_to, returned_nothing, routes_of
+
 RAISED_HEADER = b"x-workbook-raised"
+ROUTING_HEADER = b"x-workbook-routing"  # on a 404 or 405: the route that took it, or the routes the app has
 HOLD_BYTES = 32 * 2**20  # a response held back (to add RAISED_HEADER) at most; a bigger one is passed on as it comes
 REPORT_BYTES = 6000  # the encoded exception report, at most
-MESSAGE_CHARACTERS = 1500
 FRAMES = 25
 MAX_MESSAGE = 2**20  # of one request from the grader
 
@@ -24,27 +25,12 @@ MAX_MESSAGE = 2**20  # of one request from the grader
 # --- describing what the app raised, as data ------------------------------------------------------
 
 
-def as_text(value, limit: int = MESSAGE_CHARACTERS) -> str:
-    try:
-        text = str(value)
-    except Exception:  # noqa: BLE001 - an exception whose __str__ fails
-        text = f"<{type(value).__name__} that cannot be shown>"
-    return text if len(text) <= limit else text[:limit] + " ..."
-
-
-def _relative(filename, root: str) -> str | None:
-    if not filename:
-        return None
-    path = os.path.abspath(filename)
-    return path[len(root) + 1 :] if path.startswith(root + os.sep) else None
-
-
 def learner_frames(tb, root: str) -> list[list]:
     """[file relative to root, line, function, code] for each frame of tb in the learner's files."""
     found = []
     try:
         for frame in traceback.extract_tb(tb):
-            relative = _relative(frame.filename, root)
+            relative = relative_to(frame.filename, root)
             if relative:
                 found.append([relative, frame.lineno, frame.name, as_text(frame.line or "", 300)])
     except Exception:  # noqa: BLE001 - a traceback that cannot be walked: no frames, still a report
@@ -59,7 +45,7 @@ def describe(error: BaseException, root: str, stage: str) -> dict:
         return {"kind": "exit", "stage": stage, "code": as_text(repr(error.code), 200), "frames": frames}
     if isinstance(error, SyntaxError):
         return {
-            "kind": "syntax", "stage": stage, "file": _relative(error.filename, root) or as_text(error.filename, 300),
+            "kind": "syntax", "stage": stage, "file": relative_to(error.filename, root) or as_text(error.filename, 300),
             "line": error.lineno, "text": as_text(error.text or "", 300), "offset": error.offset,
             "message": as_text(error.msg),
         }  # fmt: skip
@@ -75,16 +61,9 @@ def describe(error: BaseException, root: str, stage: str) -> dict:
     if isinstance(error, MemoryError):
         report["out_of_memory"] = True
     if type(error).__name__ == "ResponseValidationError":
-        report["returned_nothing"] = _returned_nothing(error)
+        report["returned_nothing"] = returned_nothing(error)
+    add_evidence(report, error, root)
     return report
-
-
-def _returned_nothing(error: BaseException) -> bool:
-    """A response validation error whose input is None at the top of the response: a missing `return`."""
-    try:
-        return any(e.get("input", ...) is None and tuple(e.get("loc", ()))[:1] == ("response",) for e in error.errors())
-    except Exception:  # noqa: BLE001
-        return False
 
 
 # --- talking to the grader ----------------------------------------------------------------------------
@@ -163,6 +142,9 @@ class Watched:
             if len(encoded) > REPORT_BYTES:
                 report["frames"] = report.get("frames", [])[-5:]
                 report["message"] = as_text(report.get("message", ""), 300)
+                report.pop("names", None)
+                report["problems"] = report.get("problems", [])[:3]
+                report["chain"] = [[kind, as_text(text, 300)] for kind, text in report.get("chain", [])[:2]]
                 encoded = base64.b64encode(json.dumps(report, default=as_text).encode())[:REPORT_BYTES]
             starts = [m for m in held if m.get("type") == "http.response.start"]
             if not starts:
@@ -173,5 +155,17 @@ class Watched:
                 starts = held[:1]
             start = starts[0]
             start["headers"] = [*start.get("headers", []), (RAISED_HEADER, encoded)]
+        self._note_routing(scope, held)
         for each in held:
             await send(each)
+
+    def _note_routing(self, scope, held: list[dict]) -> None:
+        """A 404 or 405 says whether a route took it (and if none did, which routes the app has)."""
+        start = next((m for m in held if m.get("type") == "http.response.start"), None)
+        if start is None or start.get("status") not in (404, 405):
+            return
+        route = scope.get("route")
+        template = getattr(route, "path", None) if route is not None else None
+        data = {"route": template, "routes": routes_of(self.app) if template is None else []}
+        encoded = base64.b64encode(json.dumps(data, default=as_text).encode())[:REPORT_BYTES]
+        start["headers"] = [*start.get("headers", []), (ROUTING_HEADER, encoded)]

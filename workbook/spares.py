@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from workbook.keeps import option
 from workbook.plugin_state import HOSTS, graded_folder
 from workbook.sandbox_apps import AppHost
 
@@ -64,11 +65,9 @@ def prepare_spares(config: pytest.Config, upcoming: list) -> None:
     wanted = {item.nodeid for item in ahead}
     for nodeid in [nodeid for nodeid in spares if nodeid not in wanted]:
         spares.pop(nodeid).load.end()
-    if config.getoption("as_user"):
-        return
     for item in ahead:
-        if item.nodeid in spares or not is_plain(item):
-            continue
+        if item.nodeid in spares or not is_plain(item) or option(item, "as_user"):
+            continue  # --as-user (for its suite): its database and SECRET_KEY are Ada's, set when the test starts
         host = config.stash[HOSTS].get(graded_folder(config, item.path))
         if host is None or host.ready is None or host.gone or host.snapshot is None:
             continue

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook import verdicts
+from workbook.keeps import suite_of
 
 
 @dataclass
 class Failure:
     test: str
     message: str
+    suite: str = ""  # the checkpoint slug of its suite: the lesson's own, or one its app keeps (workbook.keeps)
+    kind: str = "answer"  # how basic it is (workbook.diagnoses.KINDS): "route", "crash" or "answer"
 
 
 @dataclass
@@ -26,6 +29,11 @@ class TestResult:
     name: str
     outcome: str  # "passed", "failed", "skipped", or "not run"
     message: str = ""
+    kind: str = ""  # a failure's kind (workbook.diagnoses.KINDS)
+
+    @property
+    def suite(self) -> str:
+        return suite_of(self.nodeid) or ""
 
 
 @dataclass
@@ -41,6 +49,7 @@ class SuiteResult:
     verdict: str = ""  # workbook.verdicts: "passed", "failed", "could not load", "timed out", ...
     isolation: str = ""  # how the app's code ran: "bubblewrap" or "process"
     tests: list[TestResult] = field(default_factory=list)  # every test of the suite, in its order
+    lesson: str = ""  # the slug of the lesson graded (workbook.grading.run_suite sets it)
 
     def __post_init__(self) -> None:
         if not self.verdict:  # a result made without a report (a stub): its exit code says enough
@@ -52,6 +61,38 @@ class SuiteResult:
     @property
     def ok(self) -> bool:
         return self.verdict == verdicts.PASSED
+
+    @property
+    def suites(self) -> dict[str, list[int]]:
+        """slug -> [passed, total] of each suite that ran, the lesson's own first ({} for a result without tests)."""
+        found: dict[str, list[int]] = {self.lesson: [0, 0]} if self.tests else {}
+        for test in self.tests:
+            counts = found.setdefault(test.suite or self.lesson, [0, 0])
+            counts[0] += test.outcome == "passed"
+            counts[1] += 1
+        return found
+
+    def of(self, slug: str) -> tuple[int, int]:
+        """(passed, total) of one suite."""
+        passed, total = self.suites.get(slug, (0, 0))
+        return passed, total
+
+    @property
+    def kept(self) -> list[str]:
+        """The slugs of the earlier suites that ran (the keeps), in order."""
+        return [slug for slug in self.suites if slug != self.lesson]
+
+    @property
+    def first_failure(self) -> Failure | None:
+        """The failure to show first: the most basic kind, the lesson's own suite before a kept one, else in order."""
+        from workbook.diagnoses import KINDS
+
+        def rank(place_and_failure):
+            place, failure = place_and_failure
+            kind = KINDS.index(failure.kind) if failure.kind in KINDS else len(KINDS)
+            return kind, bool(failure.suite) and failure.suite != self.lesson, place
+
+        return min(enumerate(self.failures), key=rank)[1] if self.failures else None
 
 
 def read_result(report: Path, returncode: int, timed_out: bool, timeout: float, output: str, seconds: float):
@@ -131,17 +172,24 @@ def _tests(expected: list, results: list) -> list[TestResult]:
                 str(each.get("name") or str(nodeid).rsplit("::", 1)[-1]),
                 str(each.get("outcome") or "not run"),
                 str(each.get("message") or ""),
+                str(each.get("kind") or ""),
             )
         )
     return tests
 
 
 def _result(verdict: str, tests: list[TestResult], load_error, isolation: str, output: str, seconds: float):
-    failures = [Failure(test.name, test.message) for test in tests if test.outcome == "failed"]
+    failures = [
+        Failure(test.name, test.message, test.suite, test.kind or "answer")
+        for test in tests
+        if test.outcome == "failed"
+    ]
     if not failures and verdict != verdicts.PASSED and not load_error:  # nothing failed, yet not all passed: say why
         failures = [
             Failure(
-                test.name, test.message or f"This test {'was skipped' if test.outcome == 'skipped' else 'did not run'}."
+                test.name,
+                test.message or f"This test {'was skipped' if test.outcome == 'skipped' else 'did not run'}.",
+                test.suite,
             )
             for test in tests
             if test.outcome in ("skipped", "not run")

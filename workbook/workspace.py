@@ -178,6 +178,7 @@ class Progress:
     checks_passed: int
     checks_total: int
     when: str  # UTC, ISO 8601
+    loaded: bool = True  # False: the app could not load, so no check ran
 
 
 def _progress_file(workspace: Path) -> Path:
@@ -200,6 +201,7 @@ def record(workspace: Path, lesson: Lesson, result) -> Progress:
         passed=result.exit_code == 0,
         checks_passed=result.passed,
         checks_total=result.total,
+        loaded=not result.load_error,
         when=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
     stored = {slug: asdict(each) for slug, each in progress(workspace).items()}

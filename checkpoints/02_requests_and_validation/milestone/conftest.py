@@ -2,6 +2,7 @@
 
 import pytest
 
+from workbook.keeps import option
 from workbook.testing import show
 
 PUBLIC_KEYS = {"id", "title", "description", "status", "priority", "due_date"}
@@ -21,7 +22,7 @@ def where_to_look_after_post(r) -> str:
 @pytest.fixture
 def public_keys(request):
     """The keys of a task in a response; from lesson 05 on (--as-user) a task also names its owner."""
-    return PUBLIC_KEYS | ({"owner_id"} if request.config.getoption("as_user") else set())
+    return PUBLIC_KEYS | ({"owner_id"} if option(request, "as_user") else set())
 
 
 @pytest.fixture

@@ -1,0 +1,114 @@
+"""A lesson's suite and the earlier suites its app keeps (metadata `keeps`), run in one pytest process.
+
+Each kept suite needs its own options (`--api-prefix /api/v1 --as-user`); one process runs them all,
+so the app is preflighted once and pytest, FastAPI and the signed-in user start once:
+
+    pytest SUITE KEPT_SUITE... --suite-options "02_requests_and_validation=--api-prefix /api/v1 --as-user"
+
+Fixtures ask `option(request, name)` instead of `config.getoption(name)`: a test of a suite named in
+--suite-options gets that suite's value, any other the command line's.
+
+One process also means one AppHost (zygote) per graded folder for every suite, the spares loaded ahead for any
+test, and one sign-up of Ada and Bob (workbook.auth_fixtures `people`): with --as-user, a client acts as Ada,
+in a copy of the database she is registered in (signed_in, act_as), instead of registering and logging in
+itself (two Argon2 hashes a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from functools import cache
+from pathlib import Path
+
+from workbook.appfiles import SUITE_FOLDER
+
+SUITE_OPTIONS = "--suite-options"
+
+
+def suite_of(path: Path | str) -> str | None:
+    """The checkpoint slug of a test's suite (checkpoints/<slug>/milestone/...), from its path or node id."""
+    parts = Path(str(path).split("::", 1)[0]).parts
+    if SUITE_FOLDER not in parts[1:]:
+        return None
+    return parts[parts.index(SUITE_FOLDER, 1) - 1]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--api-prefix", dest="api_prefix", default="")
+    parser.add_argument("--as-user", dest="as_user", action="store_true")
+    return parser
+
+
+@cache
+def _parse(arguments: tuple[str, ...]) -> dict[str, dict]:
+    """{"02_requests_and_validation": {"api_prefix": "/api/v1", "as_user": True}} from the option's values."""
+    found = {}
+    for each in arguments:
+        slug, _, options = each.partition("=")
+        found[slug.strip()] = vars(_parser().parse_args(shlex.split(options)))
+    return found
+
+
+def option(request, name: str):
+    """The option `name` (dest spelling: "as_user", "api_prefix") for the suite of the requesting test."""
+    config = request.config
+    chosen = _parse(tuple(config.getoption("suite_options", None) or ())).get(suite_of(request.path) or "")
+    return chosen[name] if chosen is not None and name in chosen else config.getoption(name)
+
+
+def signed_in(request):
+    """Ada and Bob for this test (auth_fixtures.people: their database copied into the test's, its SECRET_KEY
+    theirs); call it before the test's app loads. Unregistered when signing them up failed."""
+    return request.getfixturevalue("people")
+
+
+def act_as(client, people) -> None:
+    """--as-user: `client` sends Ada's token (raises why she could not sign up, if she could not)."""
+    try:
+        token = people.ada.token
+    except AssertionError as error:
+        raise AssertionError(f"--as-user: {error}") from None
+    client.headers["Authorization"] = f"Bearer {token}"
+
+
+def _shared(options: list[str]) -> bool:
+    """Whether a kept suite's options are only those one process can give each suite (--suite-options)."""
+    try:
+        _parser().parse_args(options)
+    except SystemExit:
+        return False
+    return True
+
+
+def suite_arguments(lesson) -> list[str]:
+    """The suites to name on the command line (the lesson's own first), and each kept one's --suite-options."""
+    arguments = [str(lesson.suite)]
+    for slug, options in lesson.keeps.items():
+        earlier = lesson.course.find(slug)
+        if earlier.suite.is_dir() and _shared(options):
+            arguments += [str(earlier.suite), f"{SUITE_OPTIONS}={slug}={shlex.join(options)}"]
+    return arguments
+
+
+def separate_keeps(lesson) -> list[tuple[str, list[str]]]:
+    """The kept suites whose options one process cannot share (lesson 08's --postgres): run each on its own."""
+    return [
+        (slug, options)
+        for slug, options in lesson.keeps.items()
+        if lesson.course.find(slug).suite.is_dir() and not _shared(options)
+    ]
+
+
+def merged(first, second):
+    """One SuiteResult of two runs on the same app (the second a kept suite's): every test, the worse verdict."""
+    from workbook import verdicts
+    from workbook.suite_result import _result
+
+    worse = verdicts.worst([first.verdict, second.verdict])
+    load_error = "\n".join(each for each in (first.load_error, second.load_error) if each) or None
+    result = _result(worse, first.tests + second.tests, load_error, first.isolation, first.output + second.output,
+                     first.seconds + second.seconds)  # fmt: skip
+    result.lesson = first.lesson
+    return result
