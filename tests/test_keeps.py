@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from workbook import cli
 from workbook.appfiles import copy_app_folder
-from workbook.grading import Failure, SuiteResult, check_lesson
-from workbook.keeps import option, suite_arguments, suite_of
+from workbook.grading import check_lesson
+from workbook.keeps import option, separate_keeps, suite_arguments, suite_of
 from workbook.lessons import find_lesson
+from workbook.suite_result import Failure, SuiteResult, TestResult
 from workbook.summary import summary
 
 
@@ -45,21 +46,35 @@ def test_the_command_names_the_lessons_suite_first_then_each_kept_one_with_its_o
     assert arguments[0] == str(lesson.suite)
     assert "--suite-options=02_requests_and_validation=--api-prefix /api/v1 --as-user" in arguments
     assert str(find_lesson("01").suite) in arguments
-    assert suite_arguments(lesson, kept=False) == [str(lesson.suite)]
-    assert str(lesson.suite) not in suite_arguments(lesson, own=False)
+    assert suite_arguments(find_lesson("01")) == [str(find_lesson("01").suite)]
+
+
+def test_a_kept_suite_with_options_of_its_own_runs_in_a_process_of_its_own():
+    lesson = find_lesson("08")
+    assert ("05_auth", ["-p", "workbook.postgres", "--postgres"]) in separate_keeps(lesson)
+    assert str(find_lesson("05").suite) not in suite_arguments(lesson)
+    assert str(find_lesson("06").suite) in suite_arguments(lesson)
 
 
 LESSON_04 = SimpleNamespace(number="04", slug="04_project_structure")
 
 
 def result_of(suites: dict, failures=()) -> SuiteResult:
+    """A result whose tests are `suites`' counts: {slug: (passed, total)}, the lesson's own first."""
+    tests = [
+        TestResult(
+            f"checkpoints/{slug}/milestone/test_x.py::test_{n}", f"test_{n}", "passed" if n < passed else "failed"
+        )
+        for slug, (passed, total) in suites.items()
+        for n in range(total)
+    ]
     return SuiteResult(
         exit_code=1 if failures else 0,
         passed=sum(p for p, _ in suites.values()),
         total=sum(t for _, t in suites.values()),
         failures=list(failures),
         lesson="04_project_structure",
-        suites={slug: list(counts) for slug, counts in suites.items()},
+        tests=tests,
     )
 
 
@@ -108,8 +123,8 @@ def breaks_a_03_behaviour(tmp_path) -> Path:
     service = workspace / "app" / "services" / "tasks.py"
     service.write_text(
         service.read_text().replace(
-            "    session.delete(get_task(session, task_id))\n    session.commit()",
-            "    session.delete(get_task(session, task_id))",
+            "    session.delete(get_task(session=session, task_id=task_id))\n    session.commit()",
+            "    session.delete(get_task(session=session, task_id=task_id))",
         )
     )
     return workspace

@@ -139,23 +139,37 @@ def mark_hung(request: pytest.FixtureRequest):
     return lambda: request.config.stash[HUNG].add(folder)
 
 
+@pytest.fixture(autouse=True)
+def signed_in_people(request: pytest.FixtureRequest):
+    """--as-user (for this test's suite: workbook.keeps): Ada and Bob in the test's database, before any fixture or
+    the test loads the app; None otherwise. A test that looks at its own settings or files (an empty database
+    before startup, say) gets no one in its database: each client registers a user for real."""
+    loads = {"client", "make_client", "load_app", "start_served"} & set(request.fixturenames)
+    if not loads or not keeps.option(request, "as_user"):
+        return None
+    info = getattr(request.node, "_fixtureinfo", None)
+    if {"grading_env", "workdir", "app_folder"} & set(getattr(info, "argnames", ())):
+        return keeps.SignedIn(None, None, None)
+    return keeps.signed_in(request)
+
+
 @pytest.fixture
-def make_client(request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung):
+def make_client(
+    request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung, signed_in_people
+):
     """make_client(app=None, *, raise_server_exceptions=True) -> a client of a started app (its lifespan ran).
 
     `app`: an AppLoad from load_app(); None loads the app afresh. Clients close, and loads end, after the test.
     With --as-user (for this test's suite: workbook.keeps), each client acts as Ada (workbook.keeps.signed_in).
     """
-    as_user = keeps.option(request, "as_user")
 
     def make(app: AppLoad | None = None, *, raise_server_exceptions: bool = True) -> AppClient:
-        token = keeps.signed_in(request) if as_user else None  # before the load: her database and SECRET_KEY
         app = start_served() if app is None else app
         client = app.client(
             raise_server_exceptions=raise_server_exceptions, time_limit=request_time_limit, on_timeout=mark_hung
         )
-        if as_user:
-            keeps.act_as(client, token)
+        if signed_in_people is not None:
+            keeps.act_as(client, signed_in_people, app, routes)
         make.clients.append(client)  # their requests are what a failure's diagnosis reads (workbook.failures)
         return client
 
@@ -177,10 +191,11 @@ def start_served(app_host: AppHost, place: Place, grading_env: dict[str, str], a
 
 
 @pytest.fixture
-def client(request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung):
+def client(
+    request: pytest.FixtureRequest, start_served, request_time_limit: float, routes: Routes, mark_hung, signed_in_people
+):
     """A client of the app, loaded and started at its first request: every fixture of the test has run by then
     (the settings, a seeded database), whatever the order the test names them in."""
-    as_user = keeps.option(request, "as_user")
     lazy: AppClient
 
     def connect() -> Path:
@@ -194,13 +209,14 @@ def client(request: pytest.FixtureRequest, start_served, request_time_limit: flo
         started.clients.append(lazy)
         return started.socket_path
 
-    token = keeps.signed_in(request) if as_user else None  # now: her database and SECRET_KEY before the load
-
     def signed_in(each: AppClient) -> None:
-        keeps.act_as(each, token)
+        keeps.act_as(each, signed_in_people, each.connect_now(), routes)  # its settings tell whose database it has
 
     lazy = AppClient(
-        connect, time_limit=request_time_limit, on_timeout=mark_hung, on_start=signed_in if as_user else None
+        connect,
+        time_limit=request_time_limit,
+        on_timeout=mark_hung,
+        on_start=signed_in if signed_in_people is not None else None,
     )
     yield lazy
     lazy.close()

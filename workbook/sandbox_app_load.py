@@ -33,6 +33,7 @@ class AppLoad:
         self.serving = False
         self.imported = False
         self.serve_requested: bool | None = None
+        self.settings: dict[str, str | None] = {}
         self.failure: LoadFailed | None = None
         self.clients: list[AppClient] = []
         self._ended = False

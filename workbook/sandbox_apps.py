@@ -178,6 +178,7 @@ class AppHost(ZygoteSession):
             }
             load = AppLoad(self, number, control, path, place, seconds)
             load.serve_requested = serve
+            load.settings = dict(settings)  # what it was loaded with (workbook.keeps.act_as compares them)
             self.live[number] = load
             with self._lock:
                 socket.send_fds(self.session, [json.dumps(request).encode()], [theirs.fileno(), listener.fileno()])

@@ -58,9 +58,13 @@ class _LoadTransport(httpx.BaseTransport):
         self.connect, self.time_limit = connect, time_limit
         self.inner: httpx.HTTPTransport | None = None
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def connected(self) -> None:
+        """Find the load's socket (starting the load) now, if no request has yet."""
         if self.inner is None:
             self.inner = httpx.HTTPTransport(uds=str(self.connect()), verify=False, trust_env=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.connected()
         deadline = time.monotonic() + self.time_limit
         response = self.inner.handle_request(request)
         what = f"{request.method} {request.url.path}"
@@ -102,6 +106,11 @@ class AppClient(httpx.Client):
             timeout=httpx.Timeout(time_limit),
             trust_env=False,
         )
+
+    def connect_now(self):
+        """Start the app now (a lazy client starts it at its first request); its AppLoad."""
+        self._transport.connected()
+        return self.load
 
     def build_request(self, *args, **kwargs) -> httpx.Request:
         if self._on_start is not None:  # before this request takes the client's headers (a sign-in sets one)
