@@ -25,6 +25,7 @@ from workbook import sandbox_files, sandbox_sqlite
 from workbook.accounts import TOKEN_MINUTES, People, Unregistered, sign_up_people
 from workbook.sandbox_apps import AppHost, AppLoad, Place
 from workbook.sandbox_client import AppClient
+from workbook.spares import SEEDS, TAKEN
 from workbook.testing import Routes
 
 
@@ -54,8 +55,9 @@ class Seed:
 
 
 @pytest.fixture(scope="session")
-def seeds():
+def seeds(request):
     made: dict[Path, Seed] = {}
+    request.config.stash[SEEDS] = made  # spares for the kept suites' --as-user tests start on Ada's database
     yield made
     for seed in made.values():
         if seed.reader is not None:
@@ -81,7 +83,7 @@ def _sqlite_path(url: str) -> Path | None:
 
 @pytest.fixture
 def people(
-    seed: Seed, app_host: AppHost, place: Place, grading_env: dict, request_time_limit: float, routes: Routes
+    request, seed: Seed, app_host: AppHost, place: Place, grading_env: dict, request_time_limit: float, routes: Routes
 ) -> People | Unregistered:
     """Ada and Bob, registered and logged in, already in this test's database (a copy of the suite's), and
     this test's SECRET_KEY the one that signed their tokens."""
@@ -124,7 +126,9 @@ def people(
             seed.failure = f"Ada and Bob were registered, but the app's database at DATABASE_URL is unreadable: {error}"
             return Unregistered(AssertionError(seed.failure))
         seed.people, seed.template = found, template
-    sandbox_files.copy_file(seed.template, database, owner=app_host.owner)
+    spare = request.node.stash.get(TAKEN, None)
+    if not (spare is not None and spare.seeded and spare.place is place):  # a seeded spare's app has it open
+        sandbox_files.copy_file(seed.template, database, owner=app_host.owner)
     return seed.people
 
 

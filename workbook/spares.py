@@ -10,6 +10,8 @@ client) hand a test the spare made for it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from workbook.keeps import option
@@ -28,11 +30,24 @@ CUSTOMIZING = {
 }  # fmt: skip
 
 
+SEEDS = pytest.StashKey[dict]()  # graded folder -> auth_fixtures.Seed: Ada and Bob, once signed up
+
+
 class Spare:
-    def __init__(self, host: AppHost):
+    """A place and a load started in it; `seed`: Ada and Bob's database copied in first, under their SECRET_KEY
+    (a test of a suite kept with --as-user: workbook.keeps), so the test's `people` need not copy it again."""
+
+    def __init__(self, host: AppHost, seed=None):
         self.host = host
         self.place = host.place()
         self.env = host.settings(self.place)
+        self.seeded = seed is not None
+        if seed is not None:
+            from workbook import sandbox_files
+
+            self.env["SECRET_KEY"] = seed.secret_key
+            database = Path(self.env["DATABASE_URL"].removeprefix("sqlite:///"))
+            sandbox_files.copy_file(seed.template, database, owner=host.owner)
         self.load = host.start_load(self.place, dict(self.env), serve=True)
 
 
@@ -66,13 +81,17 @@ def prepare_spares(config: pytest.Config, upcoming: list) -> None:
     for nodeid in [nodeid for nodeid in spares if nodeid not in wanted]:
         spares.pop(nodeid).load.end()
     for item in ahead:
-        if item.nodeid in spares or not is_plain(item) or option(item, "as_user"):
-            continue  # --as-user (for its suite): its database and SECRET_KEY are Ada's, set when the test starts
-        host = config.stash[HOSTS].get(graded_folder(config, item.path))
+        if item.nodeid in spares or not is_plain(item):
+            continue
+        folder = graded_folder(config, item.path)
+        seed = config.stash.get(SEEDS, {}).get(folder) if option(item, "as_user") else None
+        if option(item, "as_user") and (seed is None or seed.people is None or seed.template is None):
+            continue  # Ada and Bob are not signed up yet (or not in SQLite): the test makes its own place
+        host = config.stash[HOSTS].get(folder)
         if host is None or host.ready is None or host.gone or host.snapshot is None:
             continue
         try:
-            spares[item.nodeid] = Spare(host)
+            spares[item.nodeid] = Spare(host, seed)
         except Exception:  # noqa: BLE001 - no spare: the test loads its own
             return
 
