@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from workbook import cli
+from workbook import cli, suite_result
 from workbook.appfiles import copy_app_folder
 from workbook.grading import check_lesson
 from workbook.keeps import option, separate_keeps, suite_arguments, suite_of
 from workbook.lessons import find_lesson
-from workbook.suite_result import Failure, SuiteResult, TestResult
+from workbook.suite_result import Failure, SuiteResult
 from workbook.summary import summary
 
 
@@ -62,7 +62,7 @@ LESSON_04 = SimpleNamespace(number="04", slug="04_project_structure")
 def result_of(suites: dict, failures=()) -> SuiteResult:
     """A result whose tests are `suites`' counts: {slug: (passed, total)}, the lesson's own first."""
     tests = [
-        TestResult(
+        suite_result.TestResult(
             f"checkpoints/{slug}/milestone/test_x.py::test_{n}", f"test_{n}", "passed" if n < passed else "failed"
         )
         for slug, (passed, total) in suites.items()
