@@ -4,6 +4,10 @@ Registered by the plugin (workbook.plugin), so every suite has them. The learner
 process: each load is a child in the sandbox (workbook.sandbox_apps), in the test's own copy of the submission,
 and a client talks to it over HTTP. What a test needs of the app beyond HTTP is a probe the load answers with
 data (AppLoad.probe), or a file the grader reads itself (workbook.testing.database_values).
+
+Each client records the requests it sent (AppClient.exchanges), which a failure's diagnosis reads
+(workbook.failures). Options that differ per suite (a kept suite's --api-prefix, --as-user) are read through
+workbook.keeps.option; with --as-user a client acts as Ada, signed up once per folder (workbook.keeps.act_as).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Run a lesson's milestone suite against a folder, in a fresh pytest process, and read the results.
 
+check_lesson (what `workbook check` and `lesson.check()` run) adds the earlier suites the lesson's app keeps, in
+the same process (workbook.keeps); run_suite alone is what `workbook grade` and the instructor's tools run.
+
 The pytest process is the grader's own: it runs no learner code (each load of the app is a child in the
 sandbox), its configuration is pinned (workbook/grading.ini, its root the course, no conftest.py above the
 suite), and what it reports is the only thing believed. Its verdict follows workbook.verdicts, one policy for
