@@ -116,6 +116,29 @@ def test_jupyter_opens_the_lesson_on_loopback_rooted_at_the_repository(course, m
     assert "--no-browser" in command
 
 
+def test_start_does_not_open_a_second_jupyterlab_for_the_course(runner, course, workspace, graded, monkeypatch):
+    server = {"root_dir": str(course), "url": "http://127.0.0.1:8888/", "token": "abc", "pid": 4242}
+    monkeypatch.setattr(cli, "running_jupyter", lambda root: server if str(root) == str(course) else None)
+    notebook = lessons.find_lesson("02").notebook
+    notebook.parent.mkdir(exist_ok=True)
+    if not notebook.exists():
+        notebook.write_text("{}")
+    monkeypatch.setattr(cli.os, "execvp", lambda *args: pytest.fail("a second JupyterLab was started"))
+    result = runner.invoke(cli.app, ["start", "02"])
+    assert result.exit_code == 0, result.output
+    assert "already running" in result.output
+    assert "http://127.0.0.1:8888/lab/tree/lessons/02_tasks.ipynb?token=abc" in result.output
+
+
+def test_a_running_jupyterlab_is_found_by_its_root_folder(tmp_path, monkeypatch):
+    from jupyter_server import serverapp
+
+    servers = [{"root_dir": "/elsewhere", "url": "http://127.0.0.1:1/"}, {"root_dir": str(tmp_path), "pid": 7}]
+    monkeypatch.setattr(serverapp, "list_running_servers", lambda: iter(servers))
+    assert cli.running_jupyter(tmp_path)["pid"] == 7
+    assert cli.running_jupyter(tmp_path / "other") is None
+
+
 def test_jupyter_is_allowed_to_run_as_root_only_for_root(course, monkeypatch):
     monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
     assert "--allow-root" in cli.jupyter_command(lessons.find_lesson("01"))

@@ -93,6 +93,21 @@ def jupyter_command(lesson: Lesson) -> list[str]:
     return command
 
 
+def running_jupyter(root: Path) -> dict | None:
+    """A JupyterLab (a Jupyter server) already running with `root` as its root folder, as it describes itself."""
+    try:
+        from jupyter_server.serverapp import list_running_servers
+    except ImportError:
+        return None
+    for server in list_running_servers():
+        try:
+            if Path(server.get("root_dir", "")).resolve() == Path(root).resolve():
+                return server
+        except (OSError, TypeError):
+            continue
+    return None
+
+
 @app.command()
 def start(
     lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson, e.g. 02.")],
@@ -110,6 +125,16 @@ def start(
         raise fail(
             f"There is no notebook {lesson.course.show(lesson.notebook)}. Run `workbook build` to make lessons/."
         )
+    running = running_jupyter(lesson.course.root)
+    if running is not None:  # a second one would take another port, and two kernels would share the workspace
+        where = str(lesson.notebook.relative_to(lesson.course.root))
+        token = f"?token={running['token']}" if running.get("token") else ""
+        say(
+            f"JupyterLab is already running for this course (process {running.get('pid')}): open "
+            f"{running.get('url', '').rstrip('/')}/lab/tree/{where}{token}\n"
+            "Stop it (Ctrl-C in its terminal) to start a new one."
+        )
+        return
     os.environ["WORKBOOK_WORKSPACE"] = str(workspace)  # the kernel finds the same workspace
     os.chdir(lesson.course.root)
     command = jupyter_command(lesson)
