@@ -28,6 +28,8 @@ from workbook.sandbox_client import AppClient
 from workbook.spares import SEEDS, TAKEN
 from workbook.testing import Routes
 
+COPY_LATER = pytest.StashKey[bool]()  # on a test item: `people` leaves its database alone (workbook.keeps)
+
 
 @dataclass
 class SharedApp:
@@ -127,7 +129,9 @@ def people(
             return Unregistered(AssertionError(seed.failure))
         seed.people, seed.template = found, template
     spare = request.node.stash.get(TAKEN, None)
-    if not (spare is not None and spare.seeded and spare.place is place):  # a seeded spare's app has it open
+    if spare is not None and spare.seeded and spare.place is place:
+        return seed.people  # a seeded spare's app has the copy open already
+    if not request.node.stash.get(COPY_LATER, False):  # workbook.keeps.seed_before_start copies it, if at all
         sandbox_files.copy_file(seed.template, database, owner=app_host.owner)
     return seed.people
 

@@ -147,14 +147,14 @@ def mark_hung(request: pytest.FixtureRequest):
 def signed_in_people(request: pytest.FixtureRequest):
     """--as-user (for this test's suite: workbook.keeps): Ada and Bob in the test's database, before any fixture or
     the test loads the app; None otherwise. A test that looks at its own settings or files (an empty database
-    before startup, say) gets no one in its database: each client registers a user for real."""
+    before startup, say) gets her copied in only into a database that does not exist when its app starts."""
     loads = {"client", "make_client", "load_app", "start_served"} & set(request.fixturenames)
     if not loads or not keeps.option(request, "as_user"):
         return None
     info = getattr(request.node, "_fixtureinfo", None)
-    if {"grading_env", "workdir", "app_folder"} & set(getattr(info, "argnames", ())):
-        return keeps.SignedIn(None, None, None)
-    return keeps.signed_in(request)
+    return keeps.signed_in(
+        request, copy=not {"grading_env", "workdir", "app_folder"} & set(getattr(info, "argnames", ()))
+    )
 
 
 @pytest.fixture
@@ -169,6 +169,7 @@ def make_client(
 
     def make(app: AppLoad | None = None, *, raise_server_exceptions: bool = True) -> AppClient:
         app = start_served() if app is None else app
+        keeps.seed_before_start(signed_in_people, app)  # before its startup: not yet served
         client = app.client(
             raise_server_exceptions=raise_server_exceptions, time_limit=request_time_limit, on_timeout=mark_hung
         )

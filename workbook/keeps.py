@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -63,24 +63,50 @@ def option(request, name: str):
 class SignedIn:
     """Ada and Bob (auth_fixtures.people, or Unregistered) and the settings their database copy was made for."""
 
-    people: object  # None: no one was put in the test's database
-    database_url: str | None
+    people: object  # None: no one was signed up for this test
+    database_url: str | None  # the database her copy is in (None: none yet)
     secret_key: str | None
+    template: Path | None = None  # for a copy made later (seed_before_start), and the child's uid to own it
+    owner: int | None = None
+    urls: set = field(default_factory=set)  # the databases seed_before_start copied her into
 
 
-def signed_in(request) -> SignedIn:
-    """Ada and Bob for this test (auth_fixtures.people: their database copied into the test's, its SECRET_KEY
-    theirs); call it before the test's app loads."""
+def signed_in(request, copy: bool = True) -> SignedIn:
+    """Ada and Bob for this test (auth_fixtures.people: this test's SECRET_KEY theirs, and with copy their
+    database copied into the test's); call it before the test's app loads."""
+    if not copy:
+        from workbook.auth_fixtures import COPY_LATER
+
+        request.node.stash[COPY_LATER] = True
     people = request.getfixturevalue("people")
     env = request.getfixturevalue("grading_env")
-    return SignedIn(people, env.get("DATABASE_URL"), env.get("SECRET_KEY"))
+    seed, host = request.getfixturevalue("seed"), request.getfixturevalue("app_host")
+    return SignedIn(people, env.get("DATABASE_URL") if copy else None, env.get("SECRET_KEY"), seed.template, host.owner)
+
+
+def seed_before_start(who: SignedIn | None, load) -> None:
+    """Before a test's app starts: a SQLite database it names that does not exist yet starts as Ada and Bob's
+    (a test that checks where the app writes, or that importing it creates nothing)."""
+    settings = getattr(load, "settings", None) or {}
+    url = settings.get("DATABASE_URL") or ""
+    if who is None or who.template is None or who.people is None or settings.get("SECRET_KEY") != who.secret_key:
+        return
+    if url == who.database_url or url in who.urls or not url.startswith("sqlite:///"):
+        return
+    database = Path(url.removeprefix("sqlite:///"))
+    if database.parent.is_dir() and not database.exists():
+        from workbook import sandbox_files
+
+        sandbox_files.copy_file(who.template, database, owner=who.owner)
+        who.urls.add(url)
 
 
 def act_as(client, who: SignedIn, load, routes) -> None:
     """--as-user: `client` sends Ada's token when its app was loaded on her database and SECRET_KEY; a test that
-    loads the app with settings of its own (another database, a .env) gets a user registered for real."""
+    loads the app with settings of its own (a .env, say) gets a user registered for real."""
     settings = getattr(load, "settings", None) or {}
-    same = settings.get("DATABASE_URL") == who.database_url and settings.get("SECRET_KEY") == who.secret_key
+    url = settings.get("DATABASE_URL")
+    same = bool(url) and (url == who.database_url or url in who.urls) and settings.get("SECRET_KEY") == who.secret_key
     token = None
     if same and who.people is not None:
         try:
