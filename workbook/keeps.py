@@ -52,6 +52,23 @@ def _parse(arguments: tuple[str, ...]) -> dict[str, dict]:
     return found
 
 
+def kept_suites(config) -> set[str]:
+    """The slugs of the suites this run keeps (named in --suite-options): every other suite is the lesson's own."""
+    return set(_parse(tuple(config.getoption("suite_options", None) or ())))
+
+
+def held_back(item) -> bool:
+    """Whether a test of a kept suite waits for the lesson's own checks, one of which failed: an app that does not
+    pass its lesson yet (a blank one, a hostile one) is told about this lesson first, not kept busy for minutes."""
+    from workbook.plugin_state import RESULTS
+
+    kept = kept_suites(item.config)
+    if not kept or suite_of(item.nodeid) not in kept or RESULTS not in item.config.stash:
+        return False
+    results = item.config.stash[RESULTS].values()
+    return any(each["outcome"] == "failed" and suite_of(each["nodeid"]) not in kept for each in results)
+
+
 def option(request, name: str):
     """The option `name` (dest spelling: "as_user", "api_prefix") for the suite of the requesting test."""
     config = request.config

@@ -10,6 +10,7 @@ import pytest
 
 from workbook import loader
 from workbook.failures import KIND_PROPERTY, explained
+from workbook.keeps import held_back
 from workbook.plugin_state import GRADER_ERRORS, HOSTS, HUNG, graded_folder, is_milestone
 
 # --- the next test's app, loaded meanwhile -----------------------------------------------------------
@@ -27,6 +28,16 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         except ValueError:
             return
         prepare_spares(item.config, items[here + 1 : here + 1 + AHEAD])
+
+
+# --- the kept suites run once the lesson's own checks pass -------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A kept suite's test is skipped once a check of the lesson's own has failed (workbook.keeps.held_back)."""
+    if held_back(item):
+        pytest.skip("not run: the earlier lessons' checks run once this lesson's own pass")
 
 
 # --- failure output a learner can read ---------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.keeps import option
+from workbook.keeps import held_back, option
 from workbook.plugin_state import HOSTS, graded_folder
 from workbook.sandbox_apps import AppHost
 
@@ -81,7 +81,7 @@ def prepare_spares(config: pytest.Config, upcoming: list) -> None:
     for nodeid in [nodeid for nodeid in spares if nodeid not in wanted]:
         spares.pop(nodeid).load.end()
     for item in ahead:
-        if item.nodeid in spares or not is_plain(item):
+        if item.nodeid in spares or not is_plain(item) or held_back(item):
             continue
         folder = graded_folder(config, item.path)
         seed = config.stash.get(SEEDS, {}).get(folder) if option(item, "as_user") else None
