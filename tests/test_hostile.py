@@ -27,6 +27,7 @@ import pytest
 
 from workbook import sandbox
 from workbook.appfiles import copy_app_folder
+from workbook.child import proc_files
 from workbook.lessons import REPO, find_lesson
 
 LESSON = find_lesson("05")
@@ -326,7 +327,7 @@ def grade_by(path: str, submission: Path, tmp_path: Path) -> tuple[subprocess.Co
 
 def processes_with(marker: str) -> list[int]:
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for cmdline in proc_files("cmdline"):
         try:
             if marker.encode() in cmdline.read_bytes():
                 found.append(int(cmdline.parent.name))

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from workbook import sandbox
+from workbook.child import proc_files
 from workbook.sandbox import Limits
 from workbook.submission import SubmissionRefused, copy_submission
 
@@ -70,7 +71,7 @@ def protected(mode, workdir) -> None:
 def pids_running(marker: str) -> list[int]:
     """Host pids of live processes whose command line holds marker (a zombie's is empty)."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for cmdline in proc_files("cmdline"):
         try:
             if marker.encode() in cmdline.read_bytes():
                 found.append(int(cmdline.parent.name))

@@ -203,10 +203,19 @@ def sweep(leader: int) -> None:
         _signal(pid, signal.SIGKILL)
 
 
+def proc_files(name: str) -> list[Path]:
+    """/proc/PID/name for every process running now; reading one may still fail, as it may end meanwhile.
+
+    Not Path("/proc").glob(...): pathlib checks each match, and a process that ended while it looked makes
+    that check raise ProcessLookupError, which glob does not catch.
+    """
+    return [Path("/proc", pid, name) for pid in os.listdir("/proc") if pid.isdigit()]
+
+
 def _family(leader: int) -> set[int]:
     """The pids in the leader's group or session, and their descendants (Linux; elsewhere none)."""
     links = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in proc_files("stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from workbook import sandbox
 from workbook.built_image import Built, StepFailed
+from workbook.child import proc_files
 from workbook.sandbox import Limits
 
 SERVERS = ("fastapi", "uvicorn", "gunicorn")
@@ -90,7 +91,7 @@ def listening_inodes(port: int) -> set[str]:
 def descendants(pid: int) -> list[int]:
     """pid and every process below it, from /proc."""
     parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in proc_files("stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             text = stat.read_text()
             ppid = int(text.rsplit(")", 1)[1].split()[1])

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbook.child import proc_files
+
 SANDBOX_UID = 65534  # nobody: how this machine lets a child change uid is probed with it
 # Every child started as root gets a uid of its own from here (what `nobody` may do, and no more: no such user
 # exists, it owns nothing but the child's folders, it belongs to no group). RLIMIT_NPROC then counts that child's
@@ -180,7 +182,7 @@ def tasks_of(uid: int) -> int:
         listed = subprocess.run(["ps", "-U", str(uid), "-o", "pid="], capture_output=True, text=True, check=False)
         return len(listed.stdout.split())
     total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for status in proc_files("status"):
         try:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         except OSError:
