@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook import keeps
+from workbook import keeps, shared_loads
 from workbook.appfiles import SUITE_FOLDER
 from workbook.lessons import Course, Lesson
 from workbook.plugin_state import AFTER_A_HANG, HUNG, graded_folder, host_for
@@ -61,6 +61,10 @@ def app_host(request: pytest.FixtureRequest, app_dir: Path) -> AppHost:
 def place(request: pytest.FixtureRequest, app_host: AppHost, app_loads: list) -> Place:
     """This test's folder in the sandbox's area: a fresh copy of the submission, and room for the app's files."""
     spare = request.config.stash.setdefault(SPARES, {}).pop(request.node.nodeid, None)
+    shared = shared_loads.take(request, app_host, spare)  # a kept suite's plain test: not ended after it
+    if shared is not None:
+        request.node.stash[TAKEN] = shared
+        return shared.place
     if spare is not None and spare.host is app_host and is_plain(request.node):
         request.node.stash[TAKEN] = spare
         app_loads.append(spare.load)
@@ -225,6 +229,7 @@ def client(
     )
     yield lazy
     lazy.close()
+    shared_loads.release(lazy)
 
 
 class LiveServer:

@@ -39,7 +39,9 @@ from workbook.plugin_state import (
 
 # The plugin's hooks, by job: registered with this module (before any conftest.py, as this module is), so their
 # order among the hooks of pytest, of other plugins and of the suites' conftest.py is this module's own.
-pytest_plugins = ["workbook.plugin_collection", "workbook.plugin_runtest", "workbook.plugin_results"]
+pytest_plugins = [
+    "workbook.plugin_collection", "workbook.plugin_runtest", "workbook.shared_loads", "workbook.plugin_results",
+]  # fmt: skip
 GRADING_INI = Path(__file__).with_name("grading.ini")  # the configuration `workbook check` and `grade` pin
 
 
@@ -110,9 +112,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for preflight in config.stash.get(EARLY, {}).values():  # never collected (a usage error)
         verdict_of(config, preflight)
     if config.stash.get(HOSTS, {}):
+        from workbook.shared_loads import end_all
         from workbook.spares import drop_spares
 
         drop_spares(config)
+        end_all(config)
     for host in config.stash.get(HOSTS, {}).values():
         host.close()
 

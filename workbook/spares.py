@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from workbook import shared_loads
 from workbook.keeps import held_back, option
 from workbook.plugin_state import HOSTS, graded_folder
 from workbook.sandbox_apps import AppHost
@@ -83,6 +84,8 @@ def prepare_spares(config: pytest.Config, upcoming: list) -> None:
     for item in ahead:
         if item.nodeid in spares or not is_plain(item) or held_back(item):
             continue
+        if shared_loads.shares(item) and shared_loads.current(item) is not None:
+            continue  # it runs on its kept suite's shared load
         folder = graded_folder(config, item.path)
         seed = config.stash.get(SEEDS, {}).get(folder) if option(item, "as_user") else None
         if option(item, "as_user") and (seed is None or seed.people is None or seed.template is None):
