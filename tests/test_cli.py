@@ -13,7 +13,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from workbook import builder, classroom, cli, lessons
+from workbook import builder, classroom, cli, cli_hints, cli_workspace, lessons
 from workbook import workspace as ws
 from workbook.suite_result import Failure, SuiteResult
 
@@ -197,7 +197,7 @@ def test_a_lesson_without_a_milestone_suite_has_nothing_to_check(runner, course,
     result = runner.invoke(cli.app, ["check", "02"])
     assert result.exit_code == 2
     assert "Lesson 02 has no milestone suite" in result.output
-    assert cli.status_rows(workspace)[1][2] == "no check"
+    assert cli_workspace.status_rows(workspace)[1][2] == "no check"
     assert graded.calls == []
 
 
@@ -218,7 +218,7 @@ def test_hint_without_a_terminal_prints_them_all(runner, course):
 
 
 def test_hint_in_a_terminal_shows_the_answer_after_enter_and_asks_to_go_on(runner, course, monkeypatch):
-    monkeypatch.setattr(cli, "stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(cli_hints, "stdin_is_interactive", lambda: True)
     result = runner.invoke(cli.app, ["hint", "02"], input="\nn\n")
     assert result.exit_code == 0
     assert "Press Enter to see the answer" in result.output
@@ -259,10 +259,10 @@ def test_reset_asks_first_and_changes_nothing_on_no(runner, course, workspace):
 
 def test_status_lists_every_lesson_with_its_latest_check(runner, course, workspace):
     ws.record(workspace, lessons.find_lesson("01"), SuiteResult(exit_code=0, passed=3, total=3))
-    rows = cli.status_rows(workspace)
+    rows = cli_workspace.status_rows(workspace)
     assert [row[:3] for row in rows] == [("01", "Hello", "passed"), ("02", "Tasks", "not yet")]
     ws.record(workspace, lessons.find_lesson("02"), FAILING)
-    assert cli.status_rows(workspace)[1][2] == "failing (2 of 3)"
+    assert cli_workspace.status_rows(workspace)[1][2] == "failing (2 of 3)"
     result = runner.invoke(cli.app, ["status"])
     assert result.exit_code == 0
     assert "Hello" in result.output and "failing (2 of 3)" in result.output
@@ -270,11 +270,11 @@ def test_status_lists_every_lesson_with_its_latest_check(runner, course, workspa
 
 def test_status_says_when_the_app_could_not_load(runner, course, workspace):
     ws.record(workspace, lessons.find_lesson("02"), BROKEN)
-    assert cli.status_rows(workspace)[1][2] == "could not load"
+    assert cli_workspace.status_rows(workspace)[1][2] == "could not load"
 
 
 def test_q_at_next_hint_stops_cleanly(runner, course, monkeypatch):
-    monkeypatch.setattr(cli, "stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(cli_hints, "stdin_is_interactive", lambda: True)
     result = runner.invoke(cli.app, ["hint", "02"], input="\nq\n")
     assert result.exit_code == 0, result.output
     assert "Hint 1 of 2" in result.output and "Hint 2 of 2" not in result.output
@@ -287,7 +287,7 @@ def test_q_at_next_hint_stops_cleanly(runner, course, monkeypatch):
 def test_serve_runs_uvicorn_on_loopback_in_the_workspace(runner, workspace, monkeypatch):
     workspace.mkdir(parents=True)
     calls = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda command, cwd: calls.append((command, cwd)) or 0)
+    monkeypatch.setattr(cli_workspace.subprocess, "call", lambda command, cwd: calls.append((command, cwd)) or 0)
     result = runner.invoke(cli.app, ["serve", "--port", "8123", "--reload"])
     assert result.exit_code == 0
     [(command, cwd)] = calls

@@ -1,9 +1,14 @@
-"""The `workbook` command: a thin layer over workspace, grading, hints and builder."""
+"""The `workbook` command, a thin layer over workspace, grading, hints and builder: its typer app, what every
+command shares (printing, finding the lesson and the workspace), and the lesson loop: `start`, `check`, `watch`.
+
+The other commands register themselves on `app`: workbook.cli_hints (hint), workbook.cli_workspace (reset,
+status, serve) and workbook.cli_instructor (grade, doctor, build).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,12 +16,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from workbook import workspace as ws
-from workbook.hints import Hint, hints
-from workbook.lessons import Lesson, UnknownLesson, all_lessons, find_lesson, workspace_dir
-from workbook.server import uvicorn_command
+from workbook.lessons import Lesson, UnknownLesson, find_lesson, workspace_dir
 from workbook.summary import summary
 
 app = typer.Typer(
@@ -202,132 +204,8 @@ def watch(
         say("Stopped watching.")
 
 
-# --- hint ----------------------------------------------------------------------------------------
-
-
-def stdin_is_interactive() -> bool:
-    return sys.stdin.isatty()
-
-
-def walk_hints(found: list[Hint], interactive: bool) -> None:
-    """Show hints: all at once, or one at a time with the answer after Enter."""
-    from rich.markdown import Markdown  # imported here: it costs every other command 0.15 s
-
-    console = out()
-
-    def show(markdown: str) -> None:  # rendered in a terminal, as written when piped
-        console.print(Markdown(markdown) if console.is_terminal else escape(markdown))
-
-    for number, hint in enumerate(found, start=1):
-        console.rule(f"Hint {number} of {len(found)}", align="left")
-        show(hint.question)
-        if interactive:
-            typer.prompt("Press Enter to see the answer", default="", show_default=False, prompt_suffix=" ")
-        show(hint.answer or "(This hint has no answer.)")
-        console.print()
-        if interactive and number < len(found) and not wants_more():
-            return
-
-
-def wants_more() -> bool:
-    """ "Next hint? [Y/n/q]": Enter or y for more; n or q (or Ctrl-D) to stop."""
-    while True:
-        try:
-            answer = typer.prompt("Next hint? [Y/n/q]", default="y", show_default=False).strip().lower()
-        except (typer.Abort, EOFError):
-            return False
-        if answer in ("y", "yes", "n", "no", "q", "quit"):
-            return answer.startswith("y")
-        say("Answer y (or Enter) for the next hint, n or q to stop.")
-
-
-@app.command()
-def hint(
-    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson.")],
-    show_all: Annotated[bool, typer.Option("--all", help="Print every hint and answer at once.")] = False,
-) -> None:
-    """Lesson NN's hints, one at a time: the question, then the answer when you press Enter."""
-    lesson = lesson_or_exit(lesson_name)
-    found = hints(lesson)
-    if not found:
-        say(f"Lesson {lesson.number} has no hints.")
-        return
-    walk_hints(found, interactive=not show_all and stdin_is_interactive())
-
-
-# --- reset ---------------------------------------------------------------------------------------
-
-
-@app.command()
-def reset(
-    lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson to start again.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")] = False,
-) -> None:
-    """Put the workspace back at the start of lesson NN; the old one is kept under .workbook/backups/."""
-    lesson = lesson_or_exit(lesson_name)
-    workspace = workspace_dir()
-    shown = ws.display(workspace)
-    if not yes:
-        typer.confirm(
-            f"Reset {shown} to the start of lesson {lesson.number}? Your files are backed up first", abort=True
-        )
-    saved = ws.reset(lesson, workspace)
-    say(f"{shown} is back at the start of lesson {lesson.number} ({lesson.starting_point}).{ws.kept_in(saved)}")
-
-
-# --- status --------------------------------------------------------------------------------------
-
-
-def status_rows(workspace: Path) -> list[tuple[str, str, str, str]]:
-    """(number, title, result, when) for every lesson."""
-    done = ws.progress(workspace)
-    rows = []
-    for lesson in all_lessons():
-        entry = done.get(lesson.slug)
-        if not lesson.suite.is_dir():
-            rows.append((lesson.number, lesson.title, "no check", ""))
-            continue
-        if entry is None:
-            rows.append((lesson.number, lesson.title, "not yet", ""))
-            continue
-        result = (
-            "passed"
-            if entry.passed
-            else "could not load"
-            if not entry.loaded
-            else f"failing ({entry.checks_passed} of {entry.checks_total})"
-        )
-        rows.append((lesson.number, lesson.title, result, entry.when.replace("T", " ")))
-    return rows
-
-
-@app.command()
-def status() -> None:
-    """Your progress: each lesson, whether its check passed, and when."""
-    table = Table("Lesson", "Title", "Check", "When (UTC)")
-    styles = {"passed": "green", "not yet": "dim", "no check": "dim"}
-    for number, title, result, when in status_rows(workspace_dir()):
-        table.add_row(number, escape(title), result, when, style=styles.get(result, "yellow"))
-    out().print(table)
-
-
-# --- serve ---------------------------------------------------------------------------------------
-
-
-@app.command()
-def serve(
-    port: Annotated[int, typer.Option("--port", help="The port on 127.0.0.1.")] = 8000,
-    reload: Annotated[bool, typer.Option("--reload", help="Restart when a file changes.")] = False,
-) -> None:
-    """Run the workspace app with uvicorn on 127.0.0.1 (Ctrl+C stops it)."""
-    workspace = existing_workspace()
-    say(f"Serving {ws.display(workspace)} at http://127.0.0.1:{port} (docs at /docs). Ctrl+C stops it.")
-    try:
-        code = subprocess.call(uvicorn_command(port, reload), cwd=workspace)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
-
-
-# The instructor's and the maintainer's commands: grade, build.
-from workbook import cli_instructor  # noqa: E402,F401  (registers them on `app`)
+# The other commands, each module registering its own on `app`. Imported in this order because typer lists
+# commands in `workbook --help` in the order they were registered: hint; reset, status, serve; then the
+# instructor's and the maintainer's grade, doctor, build.
+for _commands in ("cli_hints", "cli_workspace", "cli_instructor"):
+    importlib.import_module(f"workbook.{_commands}")

@@ -2,9 +2,9 @@
 
 Registered through the `pytest11` entry point, so `pytest checkpoints/NN_slug --app-dir PATH`
 works from the repo root. Suites reach the app only through the fixtures (workbook.fixtures,
-workbook.auth_fixtures, workbook.hash_timing, workbook.unauthorized), which this module registers; the learner's
-code never runs in this process: each load of the app is a child in the sandbox (workbook.sandbox_apps), and
-this process only observes what it answers.
+workbook.client_fixtures, workbook.auth_fixtures, workbook.hash_timing, workbook.unauthorized), which this module
+registers; the learner's code never runs in this process: each load of the app is a child in the sandbox
+(workbook.sandbox_apps), and this process only observes what it answers.
 
 Only the grader's own observations count (workbook.verdicts): in a grading run (--app-dir, or
 --workbook-report) the exit code is the verdict's, and a run passes only when exactly the tests the
@@ -91,9 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = Path(chosen).expanduser().resolve()
         config.stash[EARLY][folder] = start_preflight(config, folder)
     if not config.pluginmanager.has_plugin("workbook-fixtures"):
-        from workbook import auth_fixtures, fixtures, hash_timing, unauthorized
+        from workbook import auth_fixtures, client_fixtures, fixtures, hash_timing, unauthorized
 
         config.pluginmanager.register(fixtures, "workbook-fixtures")
+        config.pluginmanager.register(client_fixtures, "workbook-client-fixtures")
         config.pluginmanager.register(auth_fixtures, "workbook-auth-fixtures")
         config.pluginmanager.register(hash_timing, "workbook-hash-timing")
         config.pluginmanager.register(unauthorized, "workbook-unauthorized")

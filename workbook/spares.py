@@ -4,8 +4,8 @@ Most tests need only a started app with the default settings (`client`). While o
 app is loaded on the other core, in a place of its own: that test then gets this place, these settings and this
 load, which it cannot tell from ones made at its own start (it asks for nothing that could change them first).
 
-workbook.plugin_runtest prepares them as each test starts; the fixtures (workbook.fixtures: place, grading_env,
-client) hand a test the spare made for it.
+workbook.plugin_runtest prepares them as each test starts; the fixtures (workbook.fixtures: place, grading_env;
+workbook.client_fixtures: client) hand a test the spare made for it.
 """
 
 from __future__ import annotations
