@@ -140,8 +140,13 @@ def test_check_04_fails_and_names_the_03_check_an_app_broke(breaks_a_03_behaviou
 
 
 def test_a_correct_app_passes_its_lesson_and_every_suite_it_keeps():
+    """The kept checks share a started app (workbook.shared_loads). Three 03 checks (paging, deleting one of
+    two) find the other checks' tasks there, fail, and pass on a load of their own: each is reported once."""
     lesson = find_lesson("05")
     result = check_lesson(lesson, lesson.checkpoint)
     assert result.ok, summary(lesson, result)
     assert result.kept == list(lesson.keeps)
     assert all(result.of(slug)[0] == result.of(slug)[1] > 0 for slug in [lesson.slug, *lesson.keeps])
+    nodeids = [each.nodeid for each in result.tests]
+    assert len(nodeids) == len(set(nodeids))
+    assert any(each.endswith("test_offset_and_limit_select_a_page") for each in nodeids)

@@ -4,8 +4,8 @@ learner's app one after another in the same load and database, instead of a fres
 Most of those checks only read what they create, or are turned away (422, 404): sharing a load is what lets
 `workbook check 05` run its four kept suites within its budget. A check that fails there is run again on a load
 of its own, and only that run counts, so what another check left behind (a listing that finds more tasks than
-its own) can never fail a correct app. The shared load is ended after such a failure: the next check starts a
-new one. The lesson's own checks always get fresh loads; its earlier lessons ran these checks fresh too.
+its own) can never fail a correct app. A shared load that died or left a request unanswered is ended: the next
+check starts a new one. The lesson's own checks always get fresh loads; its earlier lessons ran these checks fresh too.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from workbook.keeps import kept_suites, option, suite_of
-from workbook.plugin_state import GRADER_ERRORS, graded_folder
+from workbook.plugin_state import GRADER_ERRORS, HUNG, graded_folder
 
 SHARED = pytest.StashKey[dict]()  # (graded folder, suite) -> the spares.Spare its plain tests share
 ALONE = pytest.StashKey[bool]()  # on a test item: run on a load of its own (its shared run failed)
@@ -71,6 +71,13 @@ def release(client) -> None:
         load.clients.remove(client)
 
 
+def _end(item: pytest.Item) -> None:
+    shared = item.config.stash[SHARED].pop(_key(item), None)
+    if shared is not None:
+        with contextlib.suppress(Exception):
+            shared.load.end()
+
+
 def end_all(config: pytest.Config) -> None:
     for spare in config.stash.get(SHARED, {}).values():
         spare.load.end()
@@ -88,10 +95,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     reports = runtestprotocol(item, nextitem=nextitem, log=False)
     if item.stash.get(USED, False) and any(report.failed for report in reports):
         del errors[before:]  # what went wrong on the shared load is told by the run alone, if it goes wrong again
-        shared = item.config.stash[SHARED].pop(_key(item), None)
-        if shared is not None:
-            with contextlib.suppress(Exception):
-                shared.load.end()
+        if current(item) is None or graded_folder(item.config, item.path) in item.config.stash[HUNG]:
+            _end(item)  # it died or left a request unanswered: the next check starts a new one
         item.stash[ALONE] = True
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
     for report in reports:
