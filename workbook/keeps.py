@@ -140,11 +140,8 @@ def act_as(client, who: SignedIn, load, routes) -> None:
 
 def _shared(options: list[str]) -> bool:
     """Whether a kept suite's options are only those one process can give each suite (--suite-options)."""
-    try:
-        _parser().parse_args(options)
-    except SystemExit:
-        return False
-    return True
+    _, others = _parser().parse_known_args(options)  # parse_args would print a usage error on stderr
+    return not others
 
 
 def suite_arguments(lesson) -> list[str]:
