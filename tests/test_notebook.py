@@ -308,6 +308,92 @@ def test_an_error_outside_the_workspace_is_left_to_ipython(tmp_path):
         assert app_error_report(error, tmp_path) is None
 
 
+# --- the same errors, in a real kernel ---------------------------------------------------------------
+
+TASK_APP = """from fastapi import FastAPI
+from pydantic import BaseModel
+
+app = FastAPI()
+
+
+class TaskPublic(BaseModel):
+    id: int
+    title: str
+
+
+@app.get("/tasks/{task_id}", response_model=TaskPublic)
+def read_task(task_id: int):
+    task = TaskPublic(id=task_id, title="Buy milk")
+
+
+@app.get("/tasks", response_model=list[TaskPublic])
+def list_tasks():
+    return [{"id": 1, "name": "Buy milk"}]
+"""
+
+NOTE_TABLE = """from sqlmodel import Field, SQLModel
+
+
+class Note(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+"""
+
+
+def run_in_a_kernel(workspace, *cells: str) -> list[str]:
+    """Each cell's stream and error output, from an IPython kernel whose error view is begin()'s for `workspace`."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    opening = (
+        "from pathlib import Path\n"
+        "from workbook.lessons import find_lesson\n"
+        "from workbook.notebook import LessonSession, install_app_error_handler\n"
+        f"lesson = LessonSession(find_lesson('02'), Path({str(workspace)!r}))\n"
+        "install_app_error_handler(lesson.workspace)"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(each) for each in (opening, *cells)])
+    client = NotebookClient(notebook, timeout=60, kernel_name="python3", allow_errors=True)
+    client.execute(cwd=str(workspace), env=dict(os.environ))
+    return ["".join(output.get("text", "") + "\n".join(output.get("traceback", ())) for output in cell.outputs)
+            for cell in notebook.cells[1:]]  # fmt: skip
+
+
+def assert_short(report: str) -> None:
+    assert len(report.splitlines()) < 25, f"The report is {len(report.splitlines())} lines long:\n{report}"
+    assert "site-packages" not in report, f"The report shows the framework's frames:\n{report}"
+    assert "/tmp/" not in report, f"The report shows a temporary path:\n{report}"
+
+
+@pytest.fixture
+def task_app(course, app_folder):
+    """A workspace whose GET /tasks/{id} returns nothing and whose GET /tasks answers the wrong fields."""
+    return app_folder(TASK_APP)
+
+
+def test_a_route_that_returns_none_is_told_in_a_few_lines_in_the_notebook(task_app):
+    (report,) = run_in_a_kernel(task_app, "lesson.client().get('/tasks/1')")
+    assert_short(report)
+    assert "Your app raised ResponseValidationError" in report, report
+    assert "(answering GET /tasks/1)" in report and "app/main.py, line" in report, report
+    assert "`read_task()` returned None where its response_model expects data: did you forget `return`?" in report
+
+
+def test_an_answer_that_fails_its_response_model_is_told_in_a_few_lines_in_the_notebook(task_app):
+    (report,) = run_in_a_kernel(task_app, "lesson.client().get('/tasks')")
+    assert_short(report)
+    assert "Your app raised ResponseValidationError: response.0.title: Field required (got dict)" in report, report
+    assert "(answering GET /tasks)" in report and "app/main.py, line" in report, report
+    assert "forget `return`" not in report, f"The route did return something:\n{report}"
+
+
+def test_a_table_cell_run_again_says_to_restart_the_kernel(course, app_folder, hello):
+    first, again = run_in_a_kernel(app_folder(hello), NOTE_TABLE, NOTE_TABLE)
+    assert first == ""
+    assert_short(again)
+    assert again.startswith("This cell raised InvalidRequestError: Table 'note' is already defined"), again
+    assert "Restart the kernel (Kernel > Restart Kernel), then run the cells from the top." in again, again
+
+
 # --- ThreadedServer (the live_server fixture's) -----------------------------------------------------
 
 

@@ -29,3 +29,9 @@ def test_every_lesson_is_in_the_readmes_table_with_its_time():
         )
         assert row, f"README's lesson table should list {lesson.slug}"
         assert row.endswith(f"| {lesson.minutes} min |"), f"README says {row!r}; the notebook says {lesson.minutes} min"
+
+
+def test_the_set_up_commands_work_with_any_python_from_3_11():
+    for command in commands():
+        named = re.findall(r"\bpython3\.\d+\b", command)
+        assert not named, f"README's command asks for {named[0]} by name; `python3` is any Python 3.11+:\n{command}"

@@ -11,6 +11,7 @@ import atexit
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from workbook import workspace as ws
@@ -54,8 +55,9 @@ def install_marker_transformer(shell=None) -> bool:
 
 
 def app_error_report(error: BaseException, workspace: Path) -> str | None:
-    """An error that came from the learner's app, told with their frames only and the diagnosis of a known
-    mistake (workbook.diagnoses); None for anything else (IPython shows it as usual)."""
+    """An error that came from the learner's app, told with their frames only (paths relative to the workspace)
+    and the diagnosis of a known mistake (workbook.diagnoses), or a cell's own known mistake with its diagnosis;
+    None for anything else (IPython shows it as usual)."""
     from workbook.diagnoses import diagnose, short_message
     from workbook.evidence import under
     from workbook.evidence_live import from_exception
@@ -74,7 +76,10 @@ def app_error_report(error: BaseException, workspace: Path) -> str | None:
     if not shown and found is None and evidence.request is None:
         return None
     message = short_message(evidence.error, evidence.message, evidence.problems)
-    lines = [f"Your app raised {evidence.error}: {message}", *shown]
+    message = message.replace(f"{Path(workspace).resolve()}{os.sep}", "")
+    # Not the app's when none of its files and no request took part: a cell's own code (a table defined twice).
+    who = "Your app" if shown or evidence.request is not None else "This cell"
+    lines = [f"{who} raised {evidence.error}: {message}", *shown]
     if evidence.request is not None:
         lines.insert(1, f"  (answering {evidence.request.method} {evidence.request.path})")
     return "\n".join(lines + ([f"Diagnosis: {found.text}"] if found else []))
@@ -97,6 +102,8 @@ def install_app_error_handler(workspace: Path, shell=None) -> bool:
             print(report, file=sys.stderr)
 
     shell.set_custom_exc((Exception,), handler)
+    # A table cell run again warns (naming SQLAlchemy's file) before it fails with a diagnosis that says it all.
+    warnings.filterwarnings("ignore", message="This declarative base already contains a class with the same")
     return True
 
 
