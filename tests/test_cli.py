@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from workbook import builder, classroom, cli, cli_hints, cli_workspace, lessons
 from workbook import workspace as ws
+from workbook.jupyterlab_options import lab_options
 from workbook.suite_result import Failure, SuiteResult
 
 HINT = (
@@ -114,6 +115,7 @@ def test_jupyter_opens_the_lesson_on_loopback_rooted_at_the_repository(course, m
     assert "--ServerApp.ip=127.0.0.1" in command
     assert f"--ServerApp.root_dir={course}" in command
     assert "--no-browser" in command
+    assert set(lab_options()) <= set(command)  # no news prompt (tests/test_jupyterlab_options.py)
 
 
 def test_start_does_not_open_a_second_jupyterlab_for_the_course(runner, course, workspace, graded, monkeypatch):

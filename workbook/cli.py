@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from workbook import workspace as ws
+from workbook.jupyterlab_options import lab_options
 from workbook.lessons import Lesson, UnknownLesson, find_lesson, workspace_dir
 from workbook.summary import summary
 
@@ -87,6 +88,7 @@ def jupyter_command(lesson: Lesson) -> list[str]:
         str(lesson.notebook.relative_to(lesson.course.root)),
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.root_dir={lesson.course.root}",
+        *lab_options(),  # no news prompt, nothing fetched
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
