@@ -1,11 +1,13 @@
 """A kept suite's plain tests share one started app (workbook.keeps): an earlier lesson's checks, run against the
 learner's app one after another in the same load and database, instead of a fresh load each.
 
-Most of those checks only read what they create, or are turned away (422, 404): sharing a load is what lets
-`workbook check 05` run its four kept suites within its budget. A check that fails there is run again on a load
-of its own, and only that run counts, so what another check left behind (a listing that finds more tasks than
-its own) can never fail a correct app. A shared load that died or left a request unanswered is ended: the next
-check starts a new one. The lesson's own checks always get fresh loads; its earlier lessons ran these checks fresh too.
+Most of those checks only read what they create, or are turned away (422, 404): sharing a load halves what
+`workbook check 05`'s four kept suites cost. A check that fails there is run again on a load of its own, and only
+that run counts, so what another check left behind (a listing that finds more tasks than its own) can never fail
+a correct app. A shared load that died or left a request unanswered is ended: the next check starts a new one.
+
+A pass on the shared load counts: an app that misbehaves only while fresh could pass a kept check there. The
+lesson's own checks always get fresh loads, and each earlier lesson ran these checks fresh in its own check.
 """
 
 from __future__ import annotations
