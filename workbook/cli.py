@@ -155,6 +155,21 @@ def exit_code(result) -> int:
     return of_verdict(result.verdict)
 
 
+EXERCISE_OPTION = typer.Option(
+    "--exercise", "-e", metavar="NAME", help="Only the checks of one exercise (e.g. create_task)."
+)
+
+
+def exercise_or_exit(lesson: Lesson, name: str | None):
+    """The lesson's exercise called `name` (None for none), or exit saying which there are."""
+    from workbook.exercises import UnknownExercise, find_exercise
+
+    try:
+        return find_exercise(lesson, name) if name is not None else None
+    except UnknownExercise as unknown:
+        raise fail(str(unknown)) from None
+
+
 @app.command()
 def check(
     lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson whose milestone to check.")],
@@ -162,23 +177,26 @@ def check(
         Path | None, typer.Option("--app-dir", help="Check the app in DIR instead of the workspace.")
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="List every failing check, one line each.")] = False,
+    exercise: Annotated[str | None, EXERCISE_OPTION] = None,
 ) -> None:
     """Grade the workspace against lesson NN's milestone suite and the earlier suites its app keeps."""
     lesson = graded_lesson_or_exit(lesson_name)
+    step = exercise_or_exit(lesson, exercise)
     folder = app_dir.resolve() if app_dir else existing_workspace()
     if app_dir and not folder.is_dir():
         raise fail(f"No folder at {app_dir}. Pass the folder that holds app/.")
-    result = check_and_record(lesson, folder, record=app_dir is None)
-    say(summary(lesson, result, every=every), style="green" if result.exit_code == 0 else None)
+    result = check_and_record(lesson, folder, record=app_dir is None, exercise=step)
+    say(summary(lesson, result, every=every, exercise=step), style="green" if result.exit_code == 0 else None)
     raise typer.Exit(exit_code(result))
 
 
-def check_and_record(lesson: Lesson, folder: Path, record: bool = True):
-    """The check `workbook check` and `workbook watch` run: the lesson's suite and its keeps."""
+def check_and_record(lesson: Lesson, folder: Path, record: bool = True, exercise=None):
+    """The check `workbook check` and `workbook watch` run: the lesson's suite and its keeps, or one exercise's
+    checks (not recorded: a lesson's status comes from a check of all of it)."""
     from workbook.grading import check_lesson
 
-    result = check_lesson(lesson, folder)
-    if record:
+    result = check_lesson(lesson, folder, exercise=exercise and exercise.name)
+    if record and exercise is None:
         ws.record(folder, lesson, result)
     return result
 
@@ -189,16 +207,18 @@ def check_and_record(lesson: Lesson, folder: Path, record: bool = True):
 @app.command()
 def watch(
     lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson whose milestone to check.")],
+    exercise: Annotated[str | None, EXERCISE_OPTION] = None,
 ) -> None:
-    """Check lesson NN again whenever a file of the workspace changes (Ctrl-C stops)."""
+    """Check lesson NN (or one exercise of it) again whenever a file of the workspace changes (Ctrl-C stops)."""
     from workbook.watch import watch_and_check
 
     lesson = graded_lesson_or_exit(lesson_name)
+    step = exercise_or_exit(lesson, exercise)
     workspace = existing_workspace()
 
     def check_once() -> None:
-        result = check_and_record(lesson, workspace)
-        say(summary(lesson, result), style="green" if result.exit_code == 0 else None)
+        result = check_and_record(lesson, workspace, exercise=step)
+        say(summary(lesson, result, exercise=step), style="green" if result.exit_code == 0 else None)
 
     try:
         watch_and_check(workspace, check_once, say)

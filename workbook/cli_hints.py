@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from workbook.cli import app, lesson_or_exit, out, say
+from workbook.cli import app, exercise_or_exit, lesson_or_exit, out, say
 from workbook.hints import Hint, hints
 
 # --- hint ----------------------------------------------------------------------------------------
@@ -53,12 +53,16 @@ def wants_more() -> bool:
 @app.command()
 def hint(
     lesson_name: Annotated[str, typer.Argument(metavar="NN", help="The lesson.")],
+    exercise: Annotated[
+        str | None, typer.Argument(metavar="[EXERCISE]", help="Only the hints of one exercise, e.g. create_task.")
+    ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Print every hint and answer at once.")] = False,
 ) -> None:
-    """Lesson NN's hints, one at a time: the question, then the answer when you press Enter."""
+    """Lesson NN's hints (or one exercise's), one at a time: the question, then the answer when you press Enter."""
     lesson = lesson_or_exit(lesson_name)
-    found = hints(lesson)
+    step = exercise_or_exit(lesson, exercise)
+    found = hints(lesson, exercise=step and step.name)
     if not found:
-        say(f"Lesson {lesson.number} has no hints.")
+        say(f"Exercise {step.name} has no hints." if step else f"Lesson {lesson.number} has no hints.")
         return
     walk_hints(found, interactive=not show_all and stdin_is_interactive())

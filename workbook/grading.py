@@ -72,10 +72,19 @@ def grading_environment() -> dict[str, str]:
     return env
 
 
-def check_lesson(lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | None = None) -> SuiteResult:
+def check_lesson(
+    lesson: Lesson, app_dir: Path, extra_args=(), timeout: float | None = None, exercise: str | None = None
+) -> SuiteResult:
     """What `workbook check` and `lesson.check()` run: the lesson's suite and the earlier suites its app keeps, in
     one pytest process (one zygote, the spares, one sign-up of Ada and Bob; workbook.keeps). A kept suite that
-    needs options of its own beyond --api-prefix and --as-user runs after, in a process of its own."""
+    needs options of its own beyond --api-prefix and --as-user runs after, in a process of its own.
+
+    exercise: only that exercise's checks (workbook.exercises; UnknownExercise for a name the lesson lacks)."""
+    if exercise is not None:
+        from workbook.exercises import find_exercise
+
+        name = find_exercise(lesson, exercise).name
+        return run_suite(lesson, app_dir, [*extra_args, f"--exercise={name}"], timeout)
     result = run_suite(lesson, app_dir, extra_args, timeout, keeps=True)
     for slug, options in separate_keeps(lesson):
         if result.load_error:

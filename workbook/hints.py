@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from workbook.lessons import Lesson
 
@@ -16,6 +16,7 @@ _SUMMARY = re.compile(r"<summary>.*?</summary>", re.DOTALL | re.IGNORECASE)
 class Hint:
     question: str
     answer: str
+    exercise: str = ""  # the exercise it helps with: the cell's metadata `workbook.exercise` (workbook.exercises)
 
 
 def parse_hint(markdown: str) -> Hint:
@@ -27,17 +28,19 @@ def parse_hint(markdown: str) -> Hint:
     return Hint(question=markdown[: found.start()].strip(), answer=answer.strip())
 
 
-def hints(lesson: Lesson) -> list[Hint]:
-    """The lesson's hints in notebook order: markdown cells tagged `hint` (none if there is no notebook)."""
+def hints(lesson: Lesson, exercise: str | None = None) -> list[Hint]:
+    """The lesson's hints in notebook order (or only those of one exercise): markdown cells tagged `hint`
+    (none if there is no notebook)."""
     path = lesson.solution if lesson.solution.exists() else lesson.notebook
     if not path.exists():
         return []
     cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    return [
-        parse_hint(_source(cell))
+    found = [
+        replace(parse_hint(_source(cell)), exercise=cell["metadata"].get("workbook", {}).get("exercise", ""))
         for cell in cells
         if cell.get("cell_type") == "markdown" and "hint" in cell.get("metadata", {}).get("tags", [])
     ]
+    return found if exercise is None else [hint for hint in found if hint.exercise == exercise]
 
 
 def _source(cell: dict) -> str:

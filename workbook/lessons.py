@@ -1,7 +1,7 @@
 """The course catalogue: which lessons exist, in what order, and where each one's parts live.
 
 This is the only module that knows it. A lesson is defined by its solution notebook,
-solutions/NN_slug.ipynb, and its metadata `workbook` (title, minutes, keeps, api_prefix).
+solutions/NN_slug.ipynb, and its metadata `workbook` (title, minutes, keeps, api_prefix, exercises).
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ class Lesson:
     # Earlier suites this lesson's app still passes, with the extra pytest options they need.
     keeps: dict[str, list[str]] = field(default_factory=dict, hash=False, compare=False)
     own_api_prefix: str | None = None  # metadata `api_prefix`; None: the previous lesson's
+    # Metadata `exercises`: each step's name, title and milestone tests (read through workbook.exercises).
+    exercise_map: tuple = field(default=(), hash=False, compare=False)
 
     @property
     def solution(self) -> Path:
@@ -159,6 +161,7 @@ def _read_lesson(course: Course, path: Path, modified_ns: int, size: int) -> Les
         writes_files=any(_writes_a_file(cell) for cell in notebook.get("cells", [])),
         keeps=meta.get("keeps", {}),
         own_api_prefix=meta.get("api_prefix"),
+        exercise_map=tuple(meta.get("exercises", ())),
     )
 
 

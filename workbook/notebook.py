@@ -16,6 +16,7 @@ from pathlib import Path
 
 from workbook import workspace as ws
 from workbook.lessons import Lesson, find_lesson, workspace_dir
+from workbook.notebook_writefile import install_rerunnable_writefile
 from workbook.server import Server, ServerDidNotStart, free_port  # noqa: F401 (cells and tests use them from here)
 from workbook.summary import summary
 
@@ -124,6 +125,7 @@ def begin(slug: str) -> LessonSession:
     os.chdir(session.workspace)
     install_marker_transformer()
     install_app_error_handler(session.workspace)
+    install_rerunnable_writefile()
     return session
 
 
@@ -203,16 +205,24 @@ class LessonSession:
                 else "Missed: no test fails with this bug in the app."
             )
 
-    def check(self) -> None:
-        """Run this lesson's milestone suite, and the earlier ones its app keeps, on the workspace; print a summary."""
+    def check(self, exercise: str | None = None) -> None:
+        """Run this lesson's milestone suite, and the earlier ones its app keeps, on the workspace; print a summary.
+        With an exercise's name (`lesson.check("create_task")`), only that exercise's checks."""
+        from workbook.exercises import UnknownExercise, find_exercise
         from workbook.grading import check_lesson
 
         if not self.lesson.suite.is_dir():
             print(f"Lesson {self.lesson.number} has no milestone suite: there is nothing to check.")
             return
-        result = check_lesson(self.lesson, self.workspace)
-        ws.record(self.workspace, self.lesson, result)
-        print(summary(self.lesson, result))
+        try:
+            step = find_exercise(self.lesson, exercise) if exercise is not None else None
+        except UnknownExercise as unknown:
+            print(unknown)
+            return
+        result = check_lesson(self.lesson, self.workspace, exercise=step and step.name)
+        if step is None:  # a lesson's status comes from a check of all of it
+            ws.record(self.workspace, self.lesson, result)
+        print(summary(self.lesson, result, exercise=step))
 
     def close(self) -> None:
         self._close_client()

@@ -61,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SLUG=OPTIONS",
         help="options for one suite only, e.g. '02_requests_and_validation=--api-prefix /api/v1 --as-user' (keeps)",
     )
+    group.addoption(
+        "--exercise", default=None, metavar="NAME", help="only the checks of one exercise, e.g. create_task"
+    )
     group.addoption("--request-timeout", type=float, default=15.0, help="seconds a request may take before it fails")
     group.addoption("--workbook-report", default=None, help="write the results as JSON to this file")
     group.addoption("--workbook-host", default=None, help=argparse_suppress())

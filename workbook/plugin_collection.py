@@ -1,4 +1,5 @@
-"""The plugin's collection hooks: what must run and pass, and a preflight of every graded folder before it does.
+"""The plugin's collection hooks: what must run and pass (--exercise: one exercise's checks), and a preflight of
+every graded folder before it does.
 
 Loaded with workbook.plugin (its `pytest_plugins`). A folder whose app cannot load has its tests removed, and the
 reason becomes the run's load error (workbook.plugin_results reports it).
@@ -22,6 +23,29 @@ from workbook.plugin_state import (
     verdict_of,
     write_partial,
 )
+
+
+@pytest.hookimpl(specname="pytest_collection_modifyitems")  # a second implementation in this module
+def pytest_collection_modifyitems_exercise(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--exercise NAME: keep only the checks the lesson maps to that exercise (workbook.exercises)."""
+    name = config.getoption("exercise")
+    if not name:
+        return
+    from workbook.exercises import UnknownExercise, find_exercise
+    from workbook.lessons import Course
+
+    chosen, dropped = [], []
+    for item in items:
+        checkpoint = item.path.parent.parent  # checkpoints/NN_slug/milestone/test_x.py
+        lesson = Course(checkpoint.parent.parent).of_checkpoint(checkpoint) if is_milestone(item) else None
+        try:
+            keep = lesson is not None and find_exercise(lesson, name).selects(item.name)
+        except UnknownExercise as unknown:
+            raise pytest.UsageError(str(unknown)) from None
+        (chosen if keep else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = chosen
 
 
 @pytest.hookimpl(trylast=True)

@@ -84,15 +84,31 @@ class SuiteResult:
 
     @property
     def first_failure(self) -> Failure | None:
-        """The failure to show first: the most basic kind, the lesson's own suite before a kept one, else in order."""
+        """The failure to show first: the most basic kind, the lesson's own suite before a kept one, an earlier
+        exercise before a later (workbook.exercises), else in order."""
         from workbook.diagnoses import KINDS
+
+        exercise_of = _exercise_index(self.lesson)
 
         def rank(place_and_failure):
             place, failure = place_and_failure
             kind = KINDS.index(failure.kind) if failure.kind in KINDS else len(KINDS)
-            return kind, bool(failure.suite) and failure.suite != self.lesson, place
+            kept = bool(failure.suite) and failure.suite != self.lesson
+            return kind, kept, 0 if kept else exercise_of(failure.test), place
 
         return min(enumerate(self.failures), key=rank)[1] if self.failures else None
+
+
+def _exercise_index(slug: str):
+    """test name -> where its exercise comes in lesson `slug` (all 0 when the lesson is unknown here)."""
+    from workbook.exercises import exercise_index
+    from workbook.lessons import UnknownLesson, current_course
+
+    try:
+        lesson = current_course().find(slug) if slug else None
+    except UnknownLesson:
+        lesson = None
+    return (lambda test: exercise_index(lesson, test)) if lesson else (lambda test: 0)
 
 
 def read_result(report: Path, returncode: int, timed_out: bool, timeout: float, output: str, seconds: float):

@@ -10,6 +10,17 @@ from __future__ import annotations
 NAMED = 5  # failing checks named in a sentence; the rest are counted
 
 
+def _after(lesson, exercise) -> str:
+    """What comes after a passing exercise: the next one, or the check of the whole lesson."""
+    from workbook.exercises import exercises
+
+    names = [each.name for each in exercises(lesson)]
+    later = names[names.index(exercise.name) + 1 :] if exercise.name in names else []
+    if later:
+        return f"Next: exercise {later[0]}."
+    return f"That was lesson {lesson.number}'s last exercise: now check the whole lesson, the earlier lessons' checks included."
+
+
 def _checks(count: int) -> str:
     return f"{count} check{'s' if count != 1 else ''}"
 
@@ -19,9 +30,12 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
 
 
-def summary(lesson, result, every: bool = False) -> str:
-    """The summary of a suite_result.SuiteResult, in plain text."""
+def summary(lesson, result, every: bool = False, exercise=None) -> str:
+    """The summary of a suite_result.SuiteResult, in plain text (exercise: a check of that exercise alone)."""
     from workbook import verdicts
+
+    if exercise is not None and result.verdict == verdicts.PASSED:
+        return f"Exercise {exercise.name} passes ({_checks(result.total)}). {_after(lesson, exercise)}"
 
     if result.verdict == verdicts.TIMED_OUT:
         return f"{result.passed} of {result.total} checks pass, then the check ran out of time.\n{result.load_error}"
@@ -30,6 +44,7 @@ def summary(lesson, result, every: bool = False) -> str:
     if result.load_error:
         return f"No checks ran: the app could not load.\n{result.load_error}"
     own_passed, own_total = result.of(lesson.slug) if result.suites else (result.passed, result.total)
+    of_what = f" of exercise {exercise.name}" if exercise is not None else ""
     if result.verdict in (verdicts.CRASHED, verdicts.OUT_OF_MEMORY) and result.failures:
         how = "ran out of memory" if result.verdict == verdicts.OUT_OF_MEMORY else "stopped (crashed)"
         first = result.first_failure
@@ -56,7 +71,7 @@ def summary(lesson, result, every: bool = False) -> str:
         lines = [f"Lesson {lesson.number} passes; {said}."]
         lines.append(f"Lesson {lesson.number} is done only when the earlier lessons it builds on still pass.")
     else:
-        lines = [f"{own_passed} of {own_total} checks pass."] + [
+        lines = [f"{own_passed} of {own_total} checks{of_what} pass."] + [
             f"Also, {_checks(len(names))} of lesson {slug[:2]} no longer {'pass' if len(names) > 1 else 'passes'}: "
             f"{_names(names)}."
             for slug, names in broken.items()
