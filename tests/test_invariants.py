@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from workbook.checkpoints import blank_state
+from workbook.exercises import exercises
 from workbook.grading import run_suite
 from workbook.lessons import all_lessons, find_lesson
 
@@ -47,11 +48,16 @@ def test_a_suite_fails_on_the_previous_checkpoint(lesson):
 
 
 @pytest.mark.parametrize("lesson", [each for each in GRADED if each.notebook.exists()], ids=lambda each: each.slug)
-def test_a_suite_fails_on_the_lessons_blank_starting_state(lesson, tmp_path: Path):
+def test_a_suite_fails_on_the_lessons_blank_starting_state_first_on_its_first_exercise(lesson, tmp_path: Path):
     blank = blank_state(lesson, tmp_path / "blank")
-    result = run_suite(lesson, blank, extra_args=["-x"])
+    result = run_suite(lesson, blank)
     assert result.exit_code in (1, 2), (
         f"the {lesson.slug} suite should fail on the lesson's blank state (exercises left as TODO): {describe(result)}"
+    )
+    first, shown = exercises(lesson)[0], result.first_failure
+    assert shown is not None and first.selects(shown.test), (
+        f"on {lesson.slug}'s blank state the first failure shown should be about its first exercise ({first.name}),"
+        f" not {shown.test if shown else 'a load error: ' + str(result.load_error)}"
     )
 
 
