@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from workbook.appfiles import copy_app_folder
+from workbook.exercises import exercises
 from workbook.lessons import REPO, find_lesson
 from workbook.watch import learner_files
 
@@ -68,3 +69,27 @@ def test_watch_checks_again_within_2_s_of_a_save_and_stops_on_ctrl_c(tmp_path):
             process.kill()
             process.wait()
     assert Path(workspace.parent / ".workbook" / "progress.json").is_file()
+
+
+def test_watch_of_one_exercise_checks_only_that_exercise_again_after_a_save(tmp_path):
+    lesson = find_lesson("02")
+    last = exercises(lesson)[-1]
+    workspace = copy_app_folder(lesson.checkpoint, tmp_path / "workspace")
+    env = {**os.environ, "WORKBOOK_WORKSPACE": str(workspace), "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    command = [sys.executable, "-c", "from workbook.cli import app; app()", "watch", "02", "-e", last.name]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = Lines(process.stdout)
+        lines.wait_for(f"Exercise {last.name} passes", 180)
+        lines.wait_for("Watching for changes", 10)
+        main = workspace / "app" / "main.py"
+        main.write_text(main.read_text() + "\nraise RuntimeError('half-written')\n")
+        assert lines.wait_for("Changed: app/main.py", 10) < 2, "the check should start within 2 s of the save"
+        lines.wait_for("could not load", 180)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert "Lesson 02 is done" not in "".join(lines.seen)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
