@@ -99,6 +99,14 @@ def _dispose_engines(module) -> None:
 
 def import_app(folder: Path):
     """Import folder/app/main.py afresh and return its `app` (edits made since the last import show)."""
+    module = import_fresh(folder, "app.main")
+    if not hasattr(module, "app"):
+        raise AttributeError("app/main.py defines no `app`. Create it at module level: app = FastAPI().")
+    return module.app
+
+
+def import_fresh(folder: Path, name: str):
+    """Import the module `name` of folder's app/ afresh, forgetting every module of app/ imported before."""
     global _imported_from
     forget_app()
     _imported_from = str(Path(folder).resolve())
@@ -107,12 +115,9 @@ def import_app(folder: Path):
     # Write no bytecode: an edit within the same second that keeps the file's size would not show.
     writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
-        module = importlib.import_module("app.main")
+        return importlib.import_module(name)
     finally:
         sys.dont_write_bytecode = writes_bytecode
-    if not hasattr(module, "app"):
-        raise AttributeError("app/main.py defines no `app`. Create it at module level: app = FastAPI().")
-    return module.app
 
 
 class RequestTimedOut(AssertionError):

@@ -165,6 +165,13 @@ class LessonSession:
         self._client = client
         return client
 
+    def module(self, name: str = "app.main"):
+        """Your module `name` as its file is now, imported afresh: to try what a step defines before it has routes."""
+        from workbook.loader import import_fresh
+
+        self._close_client()
+        return import_fresh(self.workspace, name)
+
     def _close_client(self) -> None:
         client, self._client = self._client, None
         if client is not None:

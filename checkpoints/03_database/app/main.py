@@ -47,15 +47,6 @@ class TaskPublic(TaskBase):
     id: int
 
 
-# What PATCH accepts: any field may be left out; only description and due_date may be null
-class TaskUpdate(SQLModel):
-    title: str = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    status: TaskStatus = None
-    priority: TaskPriority = None
-    due_date: date | None = None
-
-
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///tasks.db")
 # SQLite connections belong to one thread; FastAPI may serve a request from another.
 connect_args = {"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {}
@@ -123,6 +114,15 @@ def read_task(task_id: TaskId, session: SessionDep):
     if task is None:
         raise HTTPException(status_code=404, detail="Task not found")
     return task
+
+
+# What PATCH accepts: any field may be left out; only description and due_date may be null
+class TaskUpdate(SQLModel):
+    title: str = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    status: TaskStatus = None
+    priority: TaskPriority = None
+    due_date: date | None = None
 
 
 @app.patch("/tasks/{task_id}", response_model=TaskPublic, responses=NOT_FOUND)
