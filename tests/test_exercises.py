@@ -33,7 +33,7 @@ def cells_of(path):
 
 def collected_tests(lesson) -> list[str]:
     """The suite's tests as pytest names them (test_x[param]), by a collection that loads no app."""
-    command = suite_command(lesson, lesson.checkpoint, ["--collect-only", "-q"])
+    command = suite_command(lesson, lesson.checkpoint, ["--collect-only"])  # -q is in it already
     run = subprocess.run(
         command, cwd=lesson.course.root, env=grading_environment(), capture_output=True, text=True, timeout=120
     )
@@ -101,6 +101,8 @@ def test_each_exercise_is_tried_then_checked_with_its_hints_under_it(lesson):
         checked.append(name)
         since_check, hints_seen = [], []
     assert checked == names, f"solutions/{lesson.slug}.ipynb should check its exercises one by one, in order: {names}"
+    for hint_where, exercise in hints_seen:  # after the last check: the last exercise's, if any
+        assert exercise == names[-1], f"{hint_where}: a hint of exercise {exercise} sits after exercise {names[-1]}"
 
 
 # --- what uses it ----------------------------------------------------------------------------------

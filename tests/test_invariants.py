@@ -55,10 +55,33 @@ def test_a_suite_fails_on_the_lessons_blank_starting_state_first_on_its_first_ex
         f"the {lesson.slug} suite should fail on the lesson's blank state (exercises left as TODO): {describe(result)}"
     )
     first, shown = exercises(lesson)[0], result.first_failure
-    assert shown is not None and first.selects(shown.test), (
+    if shown is None:  # the blank app cannot load: the error should point into a file the first exercise writes
+        files = first_exercise_files(lesson, first.name)
+        assert any(f"{name}, line" in str(result.load_error) for name in files), (
+            f"on {lesson.slug}'s blank state the app does not load, and the error should name a file of its first"
+            f" exercise ({first.name}: {files}), not: {result.load_error}"
+        )
+        return
+    assert first.selects(shown.test), (
         f"on {lesson.slug}'s blank state the first failure shown should be about its first exercise ({first.name}),"
-        f" not {shown.test if shown else 'a load error: ' + str(result.load_error)}"
+        f" not {shown.test}"
     )
+
+
+def first_exercise_files(lesson, name: str) -> list[str]:
+    """The files the solution's %%writefile cells write before lesson.check(name)."""
+    import nbformat
+
+    files = []
+    for cell in nbformat.read(str(lesson.solution), 4).cells:
+        source = cell.source.strip()
+        if cell.cell_type != "code":
+            continue
+        if source in (f'lesson.check("{name}")', f"lesson.check('{name}')"):
+            break
+        if source.startswith("%%writefile"):
+            files.append(source.partition("\n")[0].split()[-1])
+    return files
 
 
 def test_every_graded_lesson_keeps_the_first_suite():

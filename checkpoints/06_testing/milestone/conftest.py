@@ -23,10 +23,18 @@ def grades(request, tmp_path_factory):
 
     def grade_of(folder: Path) -> mutation.Grade:
         if folder not in made:
-            made[folder] = mutation.grade(folder, REFERENCE, BUGS, tmp_path_factory.mktemp("targets"))
+            bugs = bugs_checked(request.session)
+            made[folder] = mutation.grade(folder, REFERENCE, bugs, tmp_path_factory.mktemp("targets"))
         return made[folder]
 
     return grade_of
+
+
+def bugs_checked(session: pytest.Session) -> list[dict]:
+    """The planted bugs whose checks run: one exercise's check (`--exercise`) plants only its own, each a run."""
+    params = [item.callspec.params for item in session.items if hasattr(item, "callspec")]
+    running = {each["bug"]["id"] for each in params if "bug" in each}
+    return [bug for bug in BUGS if bug["id"] in running]
 
 
 @pytest.fixture
