@@ -7,6 +7,8 @@ suite_result.SuiteResult.first_failure); `every` adds one line for each failing 
 
 from __future__ import annotations
 
+from workbook.advice import unique
+
 NAMED = 5  # failing checks named in a sentence; the rest are counted
 
 
@@ -20,7 +22,12 @@ def _names(names: list[str]) -> str:
 
 
 def summary(lesson, result, every: bool = False) -> str:
-    """The summary of a suite_result.SuiteResult, in plain text."""
+    """The summary of a suite_result.SuiteResult, in plain text: the verdict, then one line per advice."""
+    warnings = [f"Warning: {each}" for each in unique(getattr(result, "advice", []))]
+    return "\n".join([_verdict(lesson, result, every), *warnings])
+
+
+def _verdict(lesson, result, every: bool) -> str:
     from workbook import verdicts
 
     if result.verdict == verdicts.TIMED_OUT:
