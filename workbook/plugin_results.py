@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook import verdicts
+from workbook import advice, verdicts
 from workbook.failures import KIND_PROPERTY
 from workbook.plugin_state import (
     EXPECTED,
@@ -40,6 +40,7 @@ def pytest_testnodedown(node, error) -> None:
 
 
 _INCIDENTS = pytest.StashKey[set]()
+_ADVICE = pytest.StashKey[list]()  # what milestone tests advised (workbook.advice), in order
 _ISOLATION = pytest.StashKey[str]()
 
 
@@ -117,6 +118,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                     "grader_errors": grader_errors,
                     "incidents": sorted(_incidents(config)),
                     "tests": results,
+                    "advice": advice.unique(config.stash.get(_ADVICE, [])),
                 },
                 indent=1,
             )
@@ -129,6 +131,12 @@ class ResultRecorder:
 
     def __init__(self, config: pytest.Config):
         self.config = config
+        config.addinivalue_line("filterwarnings", advice.ALWAYS_SHOWN)
+
+    def pytest_warning_recorded(self, warning_message, nodeid: str) -> None:
+        """A milestone test's Advice (under xdist, a worker's reaches the controller through this hook too)."""
+        if issubclass(warning_message.category, advice.Advice) and nodeid in self.config.stash[MILESTONE_IDS]:
+            self.config.stash.setdefault(_ADVICE, []).append(str(warning_message.message))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A suite file that does not import is the grader's problem, never a pass."""

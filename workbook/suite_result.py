@@ -50,6 +50,7 @@ class SuiteResult:
     isolation: str = ""  # how the app's code ran: "bubblewrap" or "process"
     tests: list[TestResult] = field(default_factory=list)  # every test of the suite, in its order
     lesson: str = ""  # the slug of the lesson graded (workbook.grading.run_suite sets it)
+    advice: list[str] = field(default_factory=list)  # warnings for the learner, never failures (workbook.advice)
 
     def __post_init__(self) -> None:
         if not self.verdict:  # a result made without a report (a stub): its exit code says enough
@@ -123,7 +124,9 @@ def read_result(report: Path, returncode: int, timed_out: bool, timeout: float, 
     load_error = "\n".join([*data.get("load_errors", []), *data.get("grader_errors", [])]) or None
     if verdict == verdicts.GRADER_ERROR and not load_error:
         load_error = f"The grading run ended with exit code {returncode}: {_last_lines(output)}"
-    return _result(verdict, tests, load_error, data.get("isolation", ""), output, seconds)
+    result = _result(verdict, tests, load_error, data.get("isolation", ""), output, seconds)
+    result.advice = [str(each) for each in data.get("advice", []) if isinstance(each, str)]
+    return result
 
 
 def _incomplete(report: Path, returncode: int, timed_out: bool, timeout: float, output: str, seconds: float):

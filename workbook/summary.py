@@ -7,6 +7,8 @@ suite_result.SuiteResult.first_failure); `every` adds one line for each failing 
 
 from __future__ import annotations
 
+from workbook.advice import unique
+
 NAMED = 5  # failing checks named in a sentence; the rest are counted
 
 
@@ -31,7 +33,13 @@ def _names(names: list[str]) -> str:
 
 
 def summary(lesson, result, every: bool = False, exercise=None) -> str:
-    """The summary of a suite_result.SuiteResult, in plain text (exercise: a check of that exercise alone)."""
+    """The summary of a suite_result.SuiteResult, in plain text: the verdict, then one line per advice
+    (exercise: a check of that exercise alone)."""
+    warnings = [f"Warning: {each}" for each in unique(getattr(result, "advice", []))]
+    return "\n".join([_verdict(lesson, result, every, exercise), *warnings])
+
+
+def _verdict(lesson, result, every: bool, exercise) -> str:
     from workbook import verdicts
 
     if exercise is not None and result.verdict == verdicts.PASSED:

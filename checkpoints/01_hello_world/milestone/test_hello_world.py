@@ -1,5 +1,8 @@
 """Milestone 01: a FastAPI app in app/main.py that says hello and reports its health."""
 
+from html.parser import HTMLParser
+
+from workbook.advice import advise
 from workbook.testing import show
 
 
@@ -48,3 +51,32 @@ def test_docs_page_serves_html(client):
     assert r.headers.get("content-type", "").startswith("text/html"), (
         f"GET /docs should answer an HTML page, got content-type {r.headers.get('content-type')!r}."
     )
+    remote = remote_assets(r.text)
+    if remote:
+        advise(
+            f"/docs loads its page from the internet ({remote[0]}), so it shows blank offline. "
+            "In app/main.py, create the app with fastapi_offline.FastAPIOffline instead of FastAPI: "
+            "it serves the docs' scripts and styles itself."
+        )
+
+
+class _Assets(HTMLParser):
+    """The scripts and stylesheets a page loads."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if tag == "script" and found.get("src"):
+            self.urls.append(found["src"])
+        elif tag == "link" and "stylesheet" in (found.get("rel") or "").lower().split() and found.get("href"):
+            self.urls.append(found["href"])
+
+
+def remote_assets(html: str) -> list[str]:
+    """The scripts and stylesheets of a page that come from another site (http:// or https://, or //host)."""
+    parser = _Assets()
+    parser.feed(html)
+    return [url for url in parser.urls if url.lower().startswith(("http://", "https://", "//"))]

@@ -5,13 +5,16 @@ signed properly, must be accepted. So a test fails only when the app accepts the
 because it wants claims of its own.
 """
 
+import ast
 import base64
 import json
 import secrets
 import time
+import warnings
 
 import jwt
 
+from workbook.advice import advise
 from workbook.loader import grading_settings
 from workbook.testing import bearer, show
 
@@ -68,7 +71,10 @@ def assert_refused(client, routes, token: str, what: str, where: str, assert_tur
         assert_turned_away(client.get(url, headers=bearer(token)), f"GET {url} with {what}", where)
 
 
-def test_the_token_is_an_hs256_jwt_signed_with_SECRET_KEY(people, reader, grading_env, routes):
+def test_the_token_is_an_hs256_jwt_signed_with_SECRET_KEY(
+    people, reader, grading_env, routes, app_dir, load_app, make_client
+):
+    advise_on_a_short_default_key(people, app_dir, load_app, make_client, routes)
     ada = people.ada
     header = jwt.get_unverified_header(ada.token)
     assert header.get("alg") == "HS256", (
@@ -239,3 +245,38 @@ def test_a_new_SECRET_KEY_makes_old_tokens_invalid(people, reader, make_client, 
         "Read SECRET_KEY from the environment (your Settings) when the app starts; do not write a key in the code.",
         assert_turned_away,
     )
+
+
+DEFAULT_KEY_CHARACTERS = 32  # what lesson 05 asks of the settings' development-only default
+MOST_CANDIDATES = 20
+
+
+def short_strings(config_file) -> list[str]:
+    """The string constants of the app's settings module shorter than DEFAULT_KEY_CHARACTERS: each may be the
+    default SECRET_KEY. The grader reads the file as text; only the app accepting a token says which one is."""
+    try:
+        tree = ast.parse(config_file.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return list(dict.fromkeys(each for each in found if len(each) < DEFAULT_KEY_CHARACTERS))[:MOST_CANDIDATES]
+
+
+def advise_on_a_short_default_key(people, app_dir, load_app, make_client, routes) -> None:
+    """Advice only, never a failure: with no SECRET_KEY set, is the settings' default key short? (Part of the
+    test above, not a test of its own: the lesson's count of checks stays what its notebook shows.)"""
+    candidates = short_strings(app_dir / "app" / "config.py")
+    if not candidates:
+        return  # no short string in the settings, so no short default (the reference's case: no app load)
+    client = make_client(load_app(SECRET_KEY=None))
+    for key in candidates:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyJWT warns about short HMAC keys: that is the point here
+            token = resign(people.ada.claims, key)
+        if client.get(routes.me, headers=bearer(token)).status_code == 200:
+            advise(
+                f"With no SECRET_KEY set, your app signs tokens with its default key, which has only {len(key)} "
+                f"characters. In app/config.py, give secret_key a development-only default of "
+                f"{DEFAULT_KEY_CHARACTERS}+ characters (and set your own SECRET_KEY in .env)."
+            )
+            return
