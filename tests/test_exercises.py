@@ -98,6 +98,10 @@ def test_each_exercise_is_tried_then_checked_with_its_hints_under_it(lesson):
         assert tried, f"{where}: before lesson.check({name!r}), a cell should try what the step made"
         for hint_where, exercise in hints_seen:
             assert exercise == name, f"{hint_where}: a hint of exercise {exercise} sits under exercise {name}"
+        stored = "".join("".join(output.get("text", "")) for output in cell.get("outputs", []))
+        assert f"Exercise {name} passes" in stored, (
+            f"{where}: in the solution, lesson.check({name!r}) should pass: {stored}"
+        )
         checked.append(name)
         since_check, hints_seen = [], []
     assert checked == names, f"solutions/{lesson.slug}.ipynb should check its exercises one by one, in order: {names}"
@@ -166,6 +170,8 @@ def test_check_and_hint_name_the_exercises_there_are():
         ["workbook", "hint", "02", with_hints[0], "--all"], capture_output=True, text=True, timeout=60
     )
     assert shown.returncode == 0, shown.stdout + shown.stderr
-    first_words = lambda hint: " ".join(hint.question.replace("*", "").split()[:4])  # noqa: E731 (as rich prints it)
-    assert all(first_words(hint) in " ".join(shown.stdout.split()) for hint in own), shown.stdout
-    assert not any(first_words(hint) in " ".join(shown.stdout.split()) for hint in others), shown.stdout
+    plain = lambda text: " ".join(text.replace("*", "").replace("`", "").split())  # noqa: E731 (as rich prints it)
+    shown_text = plain(shown.stdout)
+    first_words = lambda hint: " ".join(plain(hint.question).split()[:4])  # noqa: E731
+    assert all(first_words(hint) in shown_text for hint in own), shown.stdout
+    assert not any(first_words(hint) in shown_text for hint in others), shown.stdout
