@@ -1,6 +1,6 @@
 """Time what a learner waits for: `workbook check NN` on a correct workspace, for every lesson.
 
-Usage: python bench/bench_check.py [--runs 5] [--full]
+Usage: python bench/bench_check.py [--runs 5] [--lessons 02 05] [--full]
 Prints the median (and min-max) wall seconds of each command, beside the floor every check
 pays: a bare `python -c "import fastapi, sqlmodel"`. --full also times the whole `pytest -n auto`
 once (minutes). Each run is a fresh process; the first run of each command is a warm-up (and
@@ -45,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--full", action="store_true", help="also time the whole pytest -n auto once")
+    parser.add_argument("--lessons", nargs="*", metavar="NN", help="only these lessons' checks (default: every one)")
     args = parser.parse_args()
     env = dict(os.environ)
     # A learner's environment compiles modules once (pip does it at install); with this set, every
@@ -58,7 +59,7 @@ def main() -> None:
     )
     workbook = shutil.which("workbook") or sys.exit("`workbook` is not on PATH: pip install -e . first")
     for lesson in all_lessons():
-        if not lesson.has_checkpoint:
+        if not lesson.has_checkpoint or (args.lessons and lesson.number not in args.lessons):
             continue
         with tempfile.TemporaryDirectory() as scratch:
             workspace = Path(scratch) / "workspace"

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from workbook import cli, suite_result
+from workbook import cli, keeps, suite_result
 from workbook.appfiles import copy_app_folder
 from workbook.grading import check_lesson
-from workbook.keeps import option, separate_keeps, suite_arguments, suite_of
+from workbook.keeps import SignedIn, option, separate_keeps, suite_arguments, suite_of
 from workbook.lessons import find_lesson
 from workbook.suite_result import Failure, SuiteResult
 from workbook.summary import summary
@@ -76,6 +76,41 @@ def result_of(suites: dict, failures=()) -> SuiteResult:
         lesson="04_project_structure",
         tests=tests,
     )
+
+
+def _ada_and_a_dotenv_load(tmp_path: Path, dotenv: str):
+    """Ada's database copy (a template file) and a load of the app whose test unset DATABASE_URL and wrote .env."""
+    template = tmp_path / "ada.db"
+    template.write_bytes(b"Ada and Bob")
+    workdir = tmp_path / "copy"
+    workdir.mkdir()
+    (workdir / ".env").write_text(dotenv)
+    people = SimpleNamespace(ada=SimpleNamespace(token="ada-token"))
+    who = SignedIn(people, None, "grading-secret", template=template)
+    load = SimpleNamespace(settings={"DATABASE_URL": None, "SECRET_KEY": "grading-secret"}, workdir=workdir)
+    return who, load
+
+
+def test_a_load_on_its_dotenvs_database_acts_as_ada_in_a_copy_of_hers(tmp_path, monkeypatch):
+    who, load = _ada_and_a_dotenv_load(tmp_path, f"DATABASE_URL=sqlite:///{tmp_path / 'copy' / 'from-dotenv.db'}\n")
+    monkeypatch.setattr("workbook.testing.sign_in_grader", lambda *_: pytest.fail("registered someone for real"))
+    client = SimpleNamespace(headers={})
+    keeps.seed_before_start(who, load)
+    keeps.act_as(client, who, load, routes=None)
+    assert (tmp_path / "copy" / "from-dotenv.db").read_bytes() == b"Ada and Bob"
+    assert client.headers["Authorization"] == "Bearer ada-token"
+
+
+def test_a_dotenv_naming_a_database_outside_the_copy_is_never_written_and_a_user_registers(tmp_path, monkeypatch):
+    outside = tmp_path / "outside.db"
+    who, load = _ada_and_a_dotenv_load(tmp_path, f'DATABASE_URL="sqlite:///{outside}"\n')
+    registered = []
+    monkeypatch.setattr("workbook.testing.sign_in_grader", lambda client, routes: registered.append(client))
+    client = SimpleNamespace(headers={})
+    keeps.seed_before_start(who, load)
+    keeps.act_as(client, who, load, routes=None)
+    assert not outside.exists()
+    assert registered == [client] and "Authorization" not in client.headers
 
 
 def test_done_reads_as_before_keeps_ran():

@@ -17,6 +17,7 @@ itself (two Argon2 hashes a test).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from dataclasses import dataclass, field
 from functools import cache
@@ -86,6 +87,7 @@ class SignedIn:
     template: Path | None = None  # for a copy made later (seed_before_start), and the child's uid to own it
     owner: int | None = None
     urls: set = field(default_factory=set)  # the databases seed_before_start copied her into
+    loads: dict = field(default_factory=dict)  # id(load) -> the .env database seed_before_start copied her into
 
 
 def signed_in(request, copy: bool = True) -> SignedIn:
@@ -103,26 +105,51 @@ def signed_in(request, copy: bool = True) -> SignedIn:
 
 def seed_before_start(who: SignedIn | None, load) -> None:
     """Before a test's app starts: a SQLite database it names that does not exist yet starts as Ada and Bob's
-    (a test that checks where the app writes, or that importing it creates nothing)."""
+    (a test that checks where the app writes, or that importing it creates nothing). A load with DATABASE_URL
+    unset names the one in its folder's .env (the grader wrote it there: lesson 04's .env test), so that test
+    acts as Ada too instead of registering someone for real (two Argon2 hashes)."""
     settings = getattr(load, "settings", None) or {}
-    url = settings.get("DATABASE_URL") or ""
     if who is None or who.template is None or who.people is None or settings.get("SECRET_KEY") != who.secret_key:
         return
+    url = settings.get("DATABASE_URL") or ""
+    from_dotenv = not url and "DATABASE_URL" in settings  # unset by the test, not just left out
+    if from_dotenv:
+        url = _dotenv_database_url(load)
     if url == who.database_url or url in who.urls or not url.startswith("sqlite:///"):
         return
-    database = Path(url.removeprefix("sqlite:///"))
-    if database.parent.is_dir() and not database.exists():
-        from workbook import sandbox_files
+    from workbook import sandbox_files
 
+    database = Path(os.path.abspath(url.removeprefix("sqlite:///")))
+    if from_dotenv and not database.is_relative_to(os.path.abspath(load.workdir)):
+        return  # the app could have rewritten its .env: never write outside the test's copy
+    if database.parent.is_dir() and not sandbox_files.exists(database):
         sandbox_files.copy_file(who.template, database, owner=who.owner)
         who.urls.add(url)
+        if from_dotenv:
+            who.loads[id(load)] = url
+
+
+def _dotenv_database_url(load) -> str:
+    """DATABASE_URL=... in the load's folder's .env (read as the grader: no link followed), or ""."""
+    from workbook import sandbox_files
+
+    try:
+        text = sandbox_files.read_bytes(Path(load.workdir) / ".env", 64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    for line in text.splitlines():
+        name, equals, value = line.strip().removeprefix("export ").partition("=")
+        if equals and name.strip() == "DATABASE_URL":
+            return value.strip().strip("\"'")
+    return ""
 
 
 def act_as(client, who: SignedIn, load, routes) -> None:
-    """--as-user: `client` sends Ada's token when its app was loaded on her database and SECRET_KEY; a test that
-    loads the app with settings of its own (a .env, say) gets a user registered for real."""
+    """--as-user: `client` sends Ada's token when its app was loaded on her database (or a copy of it, one its
+    .env names: seed_before_start) and SECRET_KEY; a test that loads the app with settings of its own (another
+    SECRET_KEY, a database that was there before) gets a user registered for real."""
     settings = getattr(load, "settings", None) or {}
-    url = settings.get("DATABASE_URL")
+    url = settings.get("DATABASE_URL") or who.loads.get(id(load))  # or the .env's, seeded (seed_before_start)
     same = bool(url) and (url == who.database_url or url in who.urls) and settings.get("SECRET_KEY") == who.secret_key
     token = None
     if same and who.people is not None:
