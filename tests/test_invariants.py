@@ -57,7 +57,7 @@ def test_a_suite_fails_on_the_lessons_blank_starting_state_first_on_its_first_ex
     first, shown = exercises(lesson)[0], result.first_failure
     if shown is None:  # the blank app cannot load: the error should point into a file the first exercise writes
         files = first_exercise_files(lesson, first.name)
-        assert any(f"{name}, line" in str(result.load_error) for name in files), (
+        assert any(name in str(result.load_error) for name in files), (
             f"on {lesson.slug}'s blank state the app does not load, and the error should name a file of its first"
             f" exercise ({first.name}: {files}), not: {result.load_error}"
         )
