@@ -16,7 +16,7 @@ from pathlib import Path
 
 from workbook import workspace as ws
 from workbook.lessons import Lesson, find_lesson, workspace_dir
-from workbook.notebook_writefile import install_rerunnable_writefile
+from workbook.notebook_writefile import install_rerunnable_writefile, ipython_shell
 from workbook.server import Server, ServerDidNotStart, free_port  # noqa: F401 (cells and tests use them from here)
 from workbook.summary import summary
 
@@ -37,12 +37,7 @@ def drop_solution_markers(lines: list[str]) -> list[str]:
 
 def install_marker_transformer(shell=None) -> bool:
     """Register drop_solution_markers with IPython once. False when there is no IPython shell."""
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return False
-        shell = get_ipython()
+    shell = ipython_shell(shell)
     if shell is None:
         return False
     transformers = shell.input_transformers_cleanup
@@ -88,10 +83,7 @@ def app_error_report(error: BaseException, workspace: Path) -> str | None:
 
 def install_app_error_handler(workspace: Path, shell=None) -> bool:
     """Show errors raised in the workspace's files without the framework's frames (dozens of them)."""
-    if shell is None:
-        from IPython import get_ipython
-
-        shell = get_ipython()
+    shell = ipython_shell(shell)
     if shell is None:
         return False
 

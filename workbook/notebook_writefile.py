@@ -58,14 +58,20 @@ class RerunnableWritefile:
         return said
 
 
+def ipython_shell(shell=None):
+    """`shell`, else the running IPython shell; None when there is none (plain Python, or no IPython)."""
+    if shell is not None:
+        return shell
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def install_rerunnable_writefile(shell=None) -> bool:
     """Make the shell's `%%writefile` the rerunnable one, once. False when there is no IPython shell."""
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return False
-        shell = get_ipython()
+    shell = ipython_shell(shell)
     if shell is None:
         return False
     current = shell.magics_manager.magics["cell"].get("writefile")
